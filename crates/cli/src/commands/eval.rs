@@ -1,0 +1,133 @@
+//! `showrunner eval vqa`: accuracy and throughput on a labelled corpus,
+//! side by side with FFmpeg's filters.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use showrunner_core::DefectType;
+use showrunner_vqa::eval::{self, score::Counts, EvalReport, SCORED};
+
+use crate::settings::ConfigArgs;
+use crate::table::Table;
+
+/// Eval subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Score the defect detectors on a corpus made by `corpus make`.
+    Vqa {
+        /// The corpus directory (clips, labels.json, corpus.json).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Skip the FFmpeg filter baseline and the decode-only pass.
+        #[arg(long)]
+        no_baseline: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+/// Runs an eval subcommand.
+pub fn run(cmd: Command) -> Result<i32> {
+    match cmd {
+        Command::Vqa { corpus, no_baseline, config } => {
+            let config = config.vqa()?;
+            let bar = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let report = eval::evaluate(&corpus, &config, !no_baseline, |step, total, clip| {
+                bar.set_length(total as u64);
+                bar.set_position(step as u64);
+                bar.set_message(clip.to_string());
+            })?;
+            bar.finish_and_clear();
+            print_report(&corpus, &report);
+            Ok(0)
+        }
+    }
+}
+
+fn rates(c: Option<&Counts>) -> [String; 3] {
+    match c {
+        Some(c) => [format!("{:.2}", c.precision()), format!("{:.2}", c.recall()), format!("{:.2}", c.f1())],
+        None => ["-".into(), "-".into(), "-".into()],
+    }
+}
+
+fn print_report(corpus: &std::path::Path, r: &EvalReport) {
+    println!("corpus {}: {} clips, {:.0} s of media\n", corpus.display(), r.clips, r.media_s);
+    let mut t = Table::new(&[
+        "TYPE",
+        "LABELS",
+        "TP",
+        "FP",
+        "FN",
+        "PRECISION",
+        "RECALL",
+        "F1",
+        "FFMPEG_P",
+        "FFMPEG_R",
+        "FFMPEG_F1",
+    ]);
+    let ff = r.ffmpeg.as_ref();
+    let covered = eval::ffmpeg::COVERED;
+    let mut row = |name: String, sr: Counts, ff: Option<Counts>| {
+        let [p, rc, f] = rates(Some(&sr));
+        let [fp, frc, ff1] = rates(ff.as_ref());
+        t.row(vec![
+            name,
+            (sr.tp + sr.fn_).to_string(),
+            sr.tp.to_string(),
+            sr.fp.to_string(),
+            sr.fn_.to_string(),
+            p,
+            rc,
+            f,
+            fp,
+            frc,
+            ff1,
+        ]);
+    };
+    for kind in SCORED {
+        let sr = r.showrunner.counts.get(&kind).copied().unwrap_or_default();
+        let base = ff.filter(|_| covered.contains(&kind)).map(|f| f.counts.get(&kind).copied().unwrap_or_default());
+        row(kind.to_string(), sr, base);
+    }
+    row("micro (ffmpeg's types)".into(), r.showrunner.micro(&covered), ff.map(|f| f.micro(&covered)));
+    row("micro (all)".into(), r.showrunner.micro(&SCORED), None);
+    println!("{}\n", t.render());
+
+    if let Some(recall) = r.desync_recall(120.0) {
+        let n = r.desync.iter().filter(|(t, _)| t.abs() >= 120.0).count();
+        println!(
+            "av_desync: recall {:.2} on |offset| >= 120 ms ({n} labels), {:.2} on all; median |offset error| {} ms",
+            recall,
+            r.desync_recall(0.0).unwrap_or(0.0),
+            r.desync_median_error_ms().map_or("-".to_string(), |e| format!("{e:.0}"))
+        );
+        for (truth, est) in &r.desync {
+            println!(
+                "  label {truth:+5.0} ms -> {}",
+                est.map_or("not detected".to_string(), |e| format!("{e:+.0} ms"))
+            );
+        }
+    }
+    println!(
+        "false events on clean clips: showrunner {}{}",
+        r.showrunner.clean_false_events.len(),
+        ff.map_or(String::new(), |f| format!(", ffmpeg {}", f.clean_false_events.len()))
+    );
+    for (clip, e) in &r.showrunner.clean_false_events {
+        println!("  {clip}: {} {:.2}-{:.2}s", e.kind, e.start_s, e.end_s);
+    }
+    let loud = r.unlabelled_events.iter().filter(|(_, e)| e.kind == DefectType::Loudness).count();
+    println!("unlabelled events (loudness): {loud}");
+    let sr = r.speed(r.showrunner.wall);
+    print!("\nthroughput, single-threaded (media s per wall s): showrunner {sr:.1}x");
+    if let (Some(f), Some(d)) = (ff, r.decode_wall) {
+        let (fs, ds) = (r.speed(f.wall), r.speed(d));
+        print!(", ffmpeg filters {fs:.1}x, ffmpeg decode-only {ds:.1}x\nshowrunner / decode-only = {:.2}, showrunner / ffmpeg filters = {:.1}x", sr / ds, sr / fs);
+    }
+    println!();
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod analyze;
+pub mod corpus;
+pub mod eval;

@@ -1,0 +1,45 @@
+//! `showrunner`: the command-line front end. It parses arguments, calls the
+//! library crates and prints; all the work lives in the crates.
+
+mod commands;
+mod settings;
+mod table;
+
+use clap::{Parser, Subcommand};
+
+/// showrunner — streaming-video operations: defect detection, QoE alarms,
+/// localization.
+#[derive(Parser)]
+#[command(name = "showrunner", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse files or URLs for audio/video defects.
+    Analyze(commands::analyze::Args),
+    /// Build labelled corpora of clips with injected defects.
+    #[command(subcommand)]
+    Corpus(commands::corpus::Command),
+    /// Measure accuracy against labelled data.
+    #[command(subcommand)]
+    Eval(commands::eval::Command),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => commands::analyze::run(args),
+        Command::Corpus(cmd) => commands::corpus::run(cmd),
+        Command::Eval(cmd) => commands::eval::run(cmd),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Building the effective configuration from `--config`, `SHOWRUNNER_*`
+//! environment variables and `--set` flags, in that order of precedence
+//! (later wins).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use showrunner_core::config;
+use showrunner_vqa::VqaConfig;
+
+/// The configuration flags shared by every command that runs detectors.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// Configuration file (TOML); every key is optional.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one setting, e.g. `--set video_freeze.min_duration_s=2`
+    /// (the `vqa.` prefix is implied for detector names). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// The `[vqa]` section with all overrides applied.
+    pub fn vqa(&self) -> Result<VqaConfig> {
+        let mut table = config::read_table(self.config.as_deref())?;
+        config::apply_env_overrides(&mut table, std::env::vars())?;
+        for assignment in &self.set {
+            config::apply_override(&mut table, &qualify(assignment))?;
+        }
+        let origin = self.config.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
+        config::section(&table, "vqa", &origin).context("invalid detector settings")
+    }
+}
+
+/// `video_freeze.x=1` → `vqa.video_freeze.x=1`; keys already naming a
+/// section are left alone.
+fn qualify(assignment: &str) -> String {
+    let first = assignment.split(['.', '=']).next().unwrap_or("");
+    if first.parse::<showrunner_core::DefectType>().is_ok() {
+        format!("vqa.{assignment}")
+    } else {
+        assignment.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_names_get_the_vqa_prefix() {
+        assert_eq!(qualify("black.min_duration_s=1"), "vqa.black.min_duration_s=1");
+        assert_eq!(qualify("vqa.black.min_duration_s=1"), "vqa.black.min_duration_s=1");
+    }
+
+    #[test]
+    fn set_overrides_and_rejects_unknown_keys() {
+        let args = ConfigArgs { config: None, set: vec!["video_freeze.min_duration_s=2.5".into()] };
+        assert_eq!(args.vqa().unwrap().video_freeze.min_duration_s, 2.5);
+        let bad = ConfigArgs { config: None, set: vec!["video_freeze.min_duration=2.5".into()] };
+        let err = format!("{:#}", bad.vqa().unwrap_err());
+        assert!(err.contains("min_duration"), "{err}");
+    }
+}

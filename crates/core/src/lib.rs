@@ -1,0 +1,9 @@
+//! Domain types shared by every showrunner crate: defect events and their
+//! types, and the configuration loading every component uses. No I/O beyond
+//! reading a config file the user named.
+
+pub mod config;
+pub mod defect;
+
+pub use config::ConfigError;
+pub use defect::{DefectEvent, DefectType, Evidence, UnknownDefectType};

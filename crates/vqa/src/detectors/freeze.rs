@@ -1,0 +1,270 @@
+//! `video_freeze`: the picture stops changing mid-motion while time advances.
+//!
+//! A frame is *still* when it is practically identical to the previous one.
+//! A run of still frames is a freeze only when the picture stopped
+//! mid-motion: the content was moving just before, and the still picture
+//! did not arrive with a scene cut. A slide, colour bars or a still shot
+//! that begins with a cut is content; so is a still reached through a fade
+//! (a fade changes brightness, not structure). Black pictures belong to the
+//! `black` detector and never count as still, so a black segment is never
+//! also reported as a freeze; frames the decoder flagged as damaged belong
+//! to `block_corruption` the same way.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use showrunner_core::{DefectEvent, DefectType};
+
+use crate::detector::{event, evidence, Detector};
+use crate::features::FrameFeatures;
+use crate::interval::IntervalTracker;
+
+/// Thresholds of the freeze detector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FreezeConfig {
+    /// Shortest freeze reported, seconds. 1 s: shorter repeats happen on
+    /// frame-rate conversion and splices and are not seen as a freeze.
+    pub min_duration_s: f64,
+    /// A frame is still when its mean absolute difference from the previous
+    /// frame is at most this many luma levels. 0.5: a repeated picture
+    /// decodes to 0–0.3 (encoder refinement of a static image); any real
+    /// motion or live sensor noise is above 1.
+    pub still_mafd: f64,
+    /// …and no 16×16 block changed by more than this mean. 3 levels: a
+    /// small moving object (a ticker, a face) on a still background keeps
+    /// the picture alive even though the global difference is tiny.
+    pub still_block_mafd: f64,
+    /// A frame whose difference from the previous one is at least this many
+    /// levels is a scene cut. 20: cuts between unrelated shots measure
+    /// 25–80; fast motion within a shot stays under 15.
+    pub cut_mafd: f64,
+    /// The content was "in motion" before a still run when the median
+    /// structural change over the preceding second was at least this. 0.5:
+    /// the same order as the still threshold, so anything not still counts.
+    pub motion_mafd: f64,
+    /// Look-back used to decide whether the content was moving, seconds.
+    pub motion_window_s: f64,
+}
+
+impl Default for FreezeConfig {
+    fn default() -> Self {
+        FreezeConfig {
+            min_duration_s: 1.0,
+            still_mafd: 0.5,
+            still_block_mafd: 3.0,
+            cut_mafd: 20.0,
+            motion_mafd: 0.5,
+            motion_window_s: 1.0,
+        }
+    }
+}
+
+/// Why the current still run is (or is not) a freeze.
+#[derive(Debug, Clone, Copy)]
+struct StillRun {
+    is_freeze: bool,
+    entry_mafd: f64,
+    prior_motion: f64,
+    max_mafd: f64,
+}
+
+/// The freeze detector.
+pub struct FreezeDetector {
+    config: FreezeConfig,
+    tracker: IntervalTracker,
+    history: VecDeque<(f64, f64, f64)>,
+    run: Option<StillRun>,
+}
+
+impl FreezeDetector {
+    /// A detector with the given thresholds.
+    pub fn new(config: FreezeConfig) -> Self {
+        let tracker = IntervalTracker::new(config.min_duration_s, 0.0);
+        FreezeDetector { config, tracker, history: VecDeque::new(), run: None }
+    }
+
+    fn emit(&self, iv: (f64, f64), run: StillRun, out: &mut Vec<DefectEvent>) {
+        // Confident when the picture was clearly moving before and is
+        // exactly still now.
+        let motion = (run.prior_motion / (4.0 * self.config.motion_mafd)).min(1.0);
+        let stillness = 1.0 - (run.max_mafd / self.config.still_mafd).min(1.0) * 0.5;
+        let confidence = 0.5 + 0.5 * motion * stillness;
+        out.push(event(
+            DefectType::VideoFreeze,
+            iv,
+            confidence,
+            evidence([
+                ("duration_s", iv.1 - iv.0),
+                ("max_mafd", run.max_mafd),
+                ("prior_motion", run.prior_motion),
+                ("entry_mafd", run.entry_mafd),
+            ]),
+        ));
+    }
+
+    fn prior_motion(&self, before_s: f64) -> f64 {
+        let mut recent: Vec<f64> = self
+            .history
+            .iter()
+            .filter(|(t, _, _)| *t < before_s && *t >= before_s - self.config.motion_window_s)
+            .map(|(_, structural, _)| *structural)
+            .collect();
+        if recent.is_empty() {
+            return 0.0;
+        }
+        recent.sort_by(f64::total_cmp);
+        recent[recent.len() / 2]
+    }
+}
+
+impl Detector for FreezeDetector {
+    fn kind(&self) -> DefectType {
+        DefectType::VideoFreeze
+    }
+
+    fn on_frame(&mut self, f: &FrameFeatures, out: &mut Vec<DefectEvent>) {
+        let Some(m) = f.motion else {
+            self.history.push_back((f.pts_s, 0.0, 0.0));
+            return;
+        };
+        let still = !f.is_black
+            && !f.errors.any()
+            && m.mafd <= self.config.still_mafd
+            && m.max_block_mafd <= self.config.still_block_mafd;
+        if still && self.run.is_none() {
+            // The still picture is the previous frame; it arrived with the
+            // change recorded for that frame.
+            let entry = self.history.back().copied().unwrap_or((f.pts_s, 0.0, 0.0));
+            let (entry_t, _, entry_mafd) = entry;
+            let prior_motion = self.prior_motion(entry_t);
+            let cut = entry_mafd >= self.config.cut_mafd;
+            self.run = Some(StillRun {
+                is_freeze: !cut && prior_motion >= self.config.motion_mafd,
+                entry_mafd,
+                prior_motion,
+                max_mafd: m.mafd,
+            });
+        }
+        // A freeze closes only on the first frame that is not still, which
+        // is also the frame that ends the run.
+        let ended = if still { None } else { self.run.take() };
+        if let Some(run) = self.run.as_mut() {
+            run.max_mafd = run.max_mafd.max(m.mafd);
+        }
+        let active = self.run.is_some_and(|r| r.is_freeze);
+        let step = self.tracker.update(f.pts_s, f.pts_s + f.duration_s, active);
+        if let (Some(iv), Some(run)) = (step.closed, ended) {
+            self.emit(iv, run, out);
+        }
+        self.history.push_back((f.pts_s, m.structural(), m.mafd));
+        while self.history.front().is_some_and(|(t, _, _)| *t < f.pts_s - self.config.motion_window_s - 1.0) {
+            self.history.pop_front();
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<DefectEvent>) {
+        if let (Some(iv), Some(run)) = (self.tracker.finish(), self.run.take()) {
+            self.emit(iv, run, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::Motion;
+    use showrunner_media::FrameErrors;
+
+    const FPS: f64 = 25.0;
+
+    fn frame(i: usize, mafd: f64, mean_delta: f64, black: bool) -> FrameFeatures {
+        FrameFeatures {
+            pts_s: i as f64 / FPS,
+            duration_s: 1.0 / FPS,
+            mean_luma: if black { 16.0 } else { 120.0 },
+            dark_fraction: if black { 1.0 } else { 0.0 },
+            is_black: black,
+            motion: (i > 0).then_some(Motion { mafd, max_block_mafd: mafd * 3.0, mean_delta }),
+            blockiness: 0.0,
+            errors: FrameErrors::default(),
+            key: false,
+        }
+    }
+
+    fn run(frames: &[FrameFeatures]) -> Vec<DefectEvent> {
+        let mut d = FreezeDetector::new(FreezeConfig::default());
+        let mut out = Vec::new();
+        for f in frames {
+            d.on_frame(f, &mut out);
+        }
+        d.finish(&mut out);
+        out
+    }
+
+    /// `spec` is a list of (frames, mafd, mean_delta, black) segments.
+    fn clip(spec: &[(usize, f64, f64, bool)]) -> Vec<FrameFeatures> {
+        let mut frames = Vec::new();
+        for &(n, mafd, delta, black) in spec {
+            for _ in 0..n {
+                frames.push(frame(frames.len(), mafd, delta, black));
+            }
+        }
+        frames
+    }
+
+    #[test]
+    fn freeze_mid_motion_is_reported_with_its_times() {
+        // 3 s of motion, 2 s frozen, 2 s of motion.
+        let events = run(&clip(&[(75, 4.0, 0.1, false), (50, 0.0, 0.0, false), (50, 4.0, 0.1, false)]));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(e.kind, DefectType::VideoFreeze);
+        assert!((e.start_s - 3.0).abs() <= 0.05, "{e:?}");
+        assert!((e.end_s - 5.0).abs() <= 0.05, "{e:?}");
+        assert!(e.confidence > 0.8);
+    }
+
+    #[test]
+    fn short_repeat_is_not_a_freeze() {
+        assert!(run(&clip(&[(75, 4.0, 0.1, false), (20, 0.0, 0.0, false), (50, 4.0, 0.1, false)])).is_empty());
+    }
+
+    #[test]
+    fn still_after_a_cut_is_content() {
+        // Motion, a cut (one large difference), then a still slide for 4 s.
+        let events =
+            run(&clip(&[(75, 4.0, 0.1, false), (1, 45.0, 20.0, false), (100, 0.0, 0.0, false), (25, 4.0, 0.1, false)]));
+        assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn still_from_the_start_is_content() {
+        assert!(run(&clip(&[(100, 0.0, 0.0, false), (25, 3.0, 0.0, false)])).is_empty());
+    }
+
+    #[test]
+    fn still_reached_through_a_fade_is_content() {
+        // A fade-in changes brightness (mafd ≈ |mean_delta|), then a still title.
+        let events = run(&clip(&[(25, 2.0, 1.95, false), (75, 0.0, 0.0, false), (25, 3.0, 0.0, false)]));
+        assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn black_is_not_a_freeze() {
+        assert!(run(&clip(&[(75, 4.0, 0.1, false), (75, 0.0, 0.0, true), (25, 4.0, 0.1, false)])).is_empty());
+    }
+
+    #[test]
+    fn static_but_noisy_scene_is_not_still() {
+        // Sensor noise keeps every frame ~2 levels from the last.
+        assert!(run(&clip(&[(50, 4.0, 0.1, false), (100, 2.0, 0.0, false)])).is_empty());
+    }
+
+    #[test]
+    fn freeze_running_to_the_end_is_closed() {
+        let events = run(&clip(&[(50, 4.0, 0.1, false), (50, 0.0, 0.0, false)]));
+        assert_eq!(events.len(), 1);
+        assert!((events[0].end_s - 4.0).abs() < 0.05);
+    }
+}

@@ -1,0 +1,250 @@
+//! Per-frame picture measurements, computed once and shared by every
+//! video detector (freeze, black, block corruption, A/V sync).
+//!
+//! All measurements work on the luma plane in place. They are written as
+//! plain loops over rows of bytes that the compiler vectorises; the whole
+//! extractor costs a small fraction of H.264 decoding (see BENCHMARKS.md).
+
+use showrunner_media::{FrameErrors, Plane, VideoFrame};
+
+/// Side of the square blocks used for local motion (the H.264 macroblock).
+pub const BLOCK: usize = 16;
+
+/// What was measured on one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameFeatures {
+    /// Presentation time, seconds.
+    pub pts_s: f64,
+    /// Nominal display duration, seconds.
+    pub duration_s: f64,
+    /// Mean luma, 0–255.
+    pub mean_luma: f64,
+    /// Fraction of pixels at or below the black pixel threshold.
+    pub dark_fraction: f64,
+    /// Whether the picture counts as black (see [`BlackCriteria`]).
+    pub is_black: bool,
+    /// Change from the previous frame, when there was one.
+    pub motion: Option<Motion>,
+    /// Fraction of macroblock-grid edge segments that look like block edges.
+    pub blockiness: f64,
+    /// The decoder's damage report.
+    pub errors: FrameErrors,
+    /// Whether the frame was a key frame.
+    pub key: bool,
+}
+
+/// Change between two consecutive frames, in luma levels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Motion {
+    /// Mean absolute difference over the whole picture.
+    pub mafd: f64,
+    /// Largest mean absolute difference of any 16×16 block.
+    pub max_block_mafd: f64,
+    /// Signed change of the mean luma (fades move every pixel the same way).
+    pub mean_delta: f64,
+}
+
+impl Motion {
+    /// Change not explained by a global brightness shift: fades and flashes
+    /// have a large `mafd` but almost all of it is `mean_delta`.
+    pub fn structural(&self) -> f64 {
+        (self.mafd - self.mean_delta.abs()).max(0.0)
+    }
+}
+
+/// When a picture counts as black (FFmpeg's blackdetect uses the same two
+/// numbers, so results are comparable).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlackCriteria {
+    /// A pixel is dark when its luma is within this fraction of the nominal
+    /// range above black (0.10: level 38 on TV range, 25 on full range).
+    pub pixel_threshold: f64,
+    /// A picture is black when at least this fraction of pixels is dark.
+    pub picture_threshold: f64,
+}
+
+/// Computes [`FrameFeatures`] for a sequence of frames.
+pub struct FeatureExtractor {
+    black: BlackCriteria,
+    prev: Option<(VideoFrame, f64)>,
+    block_sums: Vec<u32>,
+}
+
+impl FeatureExtractor {
+    /// A new extractor using `black` to classify black pictures.
+    pub fn new(black: BlackCriteria) -> Self {
+        FeatureExtractor { black, prev: None, block_sums: Vec::new() }
+    }
+
+    /// Measures `frame` (against the previous frame for motion) and keeps it
+    /// as the new previous frame. The frame is moved, never copied.
+    pub fn measure(&mut self, frame: VideoFrame) -> FrameFeatures {
+        let luma = frame.luma();
+        let (black_level, range) = if frame.full_range { (0.0, 255.0) } else { (16.0, 219.0) };
+        let dark_level = (black_level + self.black.pixel_threshold * range).round().clamp(0.0, 255.0) as u8;
+        let (sum, dark) = sum_and_dark(&luma, dark_level);
+        let pixels = (luma.width * luma.height).max(1) as f64;
+        let mean_luma = sum as f64 / pixels;
+        let dark_fraction = dark as f64 / pixels;
+        let motion = match &self.prev {
+            Some((prev, prev_mean)) if prev.width() == frame.width() && prev.height() == frame.height() => {
+                let (total, max_block) = frame_difference(&luma, &prev.luma(), &mut self.block_sums);
+                Some(Motion {
+                    mafd: total as f64 / pixels,
+                    max_block_mafd: max_block as f64 / (BLOCK * BLOCK) as f64,
+                    mean_delta: mean_luma - prev_mean,
+                })
+            }
+            _ => None,
+        };
+        let features = FrameFeatures {
+            pts_s: frame.pts_s,
+            duration_s: frame.duration_s,
+            mean_luma,
+            dark_fraction,
+            is_black: dark_fraction >= self.black.picture_threshold,
+            motion,
+            blockiness: blockiness(&luma),
+            errors: frame.errors,
+            key: frame.key,
+        };
+        self.prev = Some((frame, mean_luma));
+        features
+    }
+}
+
+/// Sum of luma and count of pixels at or below `dark_level`.
+pub fn sum_and_dark(plane: &Plane<'_>, dark_level: u8) -> (u64, u64) {
+    let mut sum = 0u64;
+    let mut dark = 0u64;
+    for y in 0..plane.height {
+        let row = plane.row(y);
+        sum += row.iter().map(|&p| u32::from(p)).sum::<u32>() as u64;
+        dark += row.iter().map(|&p| u32::from(p <= dark_level)).sum::<u32>() as u64;
+    }
+    (sum, dark)
+}
+
+/// Total absolute difference between two planes of equal size, and the
+/// largest total of any 16×16 block (partial edge blocks are scaled up).
+pub fn frame_difference(a: &Plane<'_>, b: &Plane<'_>, block_sums: &mut Vec<u32>) -> (u64, u64) {
+    let cols = a.width.div_ceil(BLOCK);
+    block_sums.clear();
+    block_sums.resize(cols, 0);
+    let mut total = 0u64;
+    let mut max_block = 0u64;
+    for y in 0..a.height {
+        let (ra, rb) = (a.row(y), b.row(y));
+        for (bx, (ca, cb)) in ra.chunks(BLOCK).zip(rb.chunks(BLOCK)).enumerate() {
+            block_sums[bx] += ca.iter().zip(cb).map(|(&p, &q)| u32::from(p.abs_diff(q))).sum::<u32>();
+        }
+        let block_rows = y % BLOCK + 1;
+        if block_rows == BLOCK || y + 1 == a.height {
+            for (bx, s) in block_sums.iter_mut().enumerate() {
+                let w = (a.width - bx * BLOCK).min(BLOCK);
+                let scaled = u64::from(*s) * (BLOCK * BLOCK) as u64 / (w * block_rows) as u64;
+                max_block = max_block.max(scaled);
+                total += u64::from(*s);
+                *s = 0;
+            }
+        }
+    }
+    (total, max_block)
+}
+
+/// Fraction of 16-pixel edge segments on the macroblock grid whose step
+/// across the edge is much larger than the steps beside it.
+///
+/// Concealed or wrongly predicted macroblocks have hard edges exactly on
+/// the 16-pixel grid; natural edges fall anywhere and H.264's deblocking
+/// filter smooths the grid of clean pictures. A segment counts when its mean
+/// step exceeds 3 levels and twice the mean of the neighbouring steps.
+pub fn blockiness(plane: &Plane<'_>) -> f64 {
+    const MIN_STEP: u32 = 3 * BLOCK as u32;
+    let (w, h) = (plane.width, plane.height);
+    if w < 3 * BLOCK || h < 3 * BLOCK {
+        return 0.0;
+    }
+    let mut segments = 0u32;
+    let mut blocky = 0u32;
+    // Vertical edges (between columns x-1 and x), 16 rows per segment.
+    for by in 0..h / BLOCK {
+        for x in (BLOCK..w - 1).step_by(BLOCK) {
+            let (mut edge, mut side) = (0u32, 0u32);
+            for y in by * BLOCK..(by + 1) * BLOCK {
+                let r = plane.row(y);
+                edge += u32::from(r[x].abs_diff(r[x - 1]));
+                side += u32::from(r[x - 1].abs_diff(r[x - 2])) + u32::from(r[x + 1].abs_diff(r[x]));
+            }
+            segments += 1;
+            blocky += u32::from(edge > MIN_STEP && edge > side);
+        }
+    }
+    // Horizontal edges (between rows y-1 and y), 16 columns per segment.
+    for y in (BLOCK..h - 1).step_by(BLOCK) {
+        let (r0, r1, r2, r3) = (plane.row(y - 2), plane.row(y - 1), plane.row(y), plane.row(y + 1));
+        for bx in 0..w / BLOCK {
+            let xs = bx * BLOCK..(bx + 1) * BLOCK;
+            let edge: u32 = xs.clone().map(|x| u32::from(r2[x].abs_diff(r1[x]))).sum();
+            let side: u32 = xs.map(|x| u32::from(r1[x].abs_diff(r0[x])) + u32::from(r3[x].abs_diff(r2[x]))).sum();
+            segments += 1;
+            blocky += u32::from(edge > MIN_STEP && edge > side);
+        }
+    }
+    f64::from(blocky) / f64::from(segments.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plane(data: &[u8], w: usize, h: usize) -> Plane<'_> {
+        Plane::new(data, w, w, h).unwrap()
+    }
+
+    #[test]
+    fn mean_and_dark_fraction() {
+        let mut data = vec![16u8; 64 * 48];
+        data[..64 * 24].fill(200);
+        let (sum, dark) = sum_and_dark(&plane(&data, 64, 48), 38);
+        assert_eq!(sum, 64 * 24 * 200 + 64 * 24 * 16);
+        assert_eq!(dark, 64 * 24);
+    }
+
+    #[test]
+    fn difference_finds_small_moving_block() {
+        let a = vec![100u8; 64 * 64];
+        let mut b = a.clone();
+        for y in 16..32 {
+            for x in 32..48 {
+                b[y * 64 + x] = 140;
+            }
+        }
+        let mut sums = Vec::new();
+        let (total, max_block) = frame_difference(&plane(&a, 64, 64), &plane(&b, 64, 64), &mut sums);
+        assert_eq!(total, 16 * 16 * 40);
+        assert_eq!(max_block, 16 * 16 * 40);
+        let mafd = total as f64 / (64.0 * 64.0);
+        assert!(mafd < 2.6, "global change is diluted: {mafd}");
+    }
+
+    #[test]
+    fn smooth_gradient_is_not_blocky_but_grid_blocks_are() {
+        let (w, h) = (128, 96);
+        let smooth: Vec<u8> = (0..w * h).map(|i| ((i % w) + (i / w)) as u8).collect();
+        assert_eq!(blockiness(&plane(&smooth, w, h)), 0.0);
+        let tiles: Vec<u8> =
+            (0..w * h).map(|i| if ((i % w) / 16 + (i / w) / 16) % 2 == 0 { 60 } else { 160 }).collect();
+        assert!(blockiness(&plane(&tiles, w, h)) > 0.9);
+        // The same hard edges off the grid are not macroblock edges.
+        let shifted: Vec<u8> =
+            (0..w * h).map(|i| if ((i % w + 8) / 16 + (i / w + 8) / 16) % 2 == 0 { 60 } else { 160 }).collect();
+        assert_eq!(blockiness(&plane(&shifted, w, h)), 0.0);
+    }
+
+    #[test]
+    fn fade_motion_is_not_structural() {
+        let m = Motion { mafd: 4.0, max_block_mafd: 4.2, mean_delta: -3.9 };
+        assert!(m.structural() < 0.2);
+    }
+}
