@@ -18,8 +18,8 @@ pub struct AudioBlock {
     pub mean_square: f64,
     /// Largest absolute sample value.
     pub peak: f32,
-    /// Fraction of samples, over all channels, at or beyond the clip level.
-    pub clipped_fraction: f64,
+    /// Samples, over all channels, at or beyond the clip level.
+    pub clipped_samples: usize,
 }
 
 impl AudioBlock {
@@ -98,7 +98,7 @@ impl AudioBlocker {
             duration_s: size as f64 / f64::from(self.rate),
             mean_square: sum_sq / n,
             peak,
-            clipped_fraction: clipped as f64 / n,
+            clipped_samples: clipped,
         }
     }
 }
@@ -118,17 +118,17 @@ mod tests {
         assert!((blocks[1].start_s - 0.010).abs() < 1e-9);
         assert!((blocks[0].rms_dbfs() - 20.0 * 0.5f64.log10()).abs() < 1e-6);
         assert_eq!(blocks[0].peak, 0.5);
-        assert_eq!(blocks[0].clipped_fraction, 0.0);
+        assert_eq!(blocks[0].clipped_samples, 0);
     }
 
     #[test]
-    fn clipped_fraction_counts_all_channels() {
+    fn clipped_samples_count_all_channels() {
         let mut b = AudioBlocker::new(0.99);
         let mut left = vec![0.1f32; 480];
         left[..48].fill(1.0);
         let blocks = b.push(&AudioChunk { pts_s: 0.0, sample_rate: 48_000, channels: vec![left, vec![-1.0; 480]] });
         assert_eq!(blocks.len(), 1);
-        assert!((blocks[0].clipped_fraction - (48.0 + 480.0) / 960.0).abs() < 1e-9);
+        assert_eq!(blocks[0].clipped_samples, 48 + 480);
     }
 
     #[test]

@@ -7,8 +7,20 @@
 
 use showrunner_media::{FrameErrors, Plane, VideoFrame};
 
+use crate::pixels;
+
 /// Side of the square blocks used for local motion (the H.264 macroblock).
 pub const BLOCK: usize = 16;
+
+/// Rows sampled for brightness and motion: one in `ROW_STEP`. Every pixel
+/// of a sampled row is read, so a 16×16 block still contributes 64 samples
+/// at a step of 4; a logo, a ticker or a moving face is at least that tall,
+/// and the cost falls to a quarter (BENCHMARKS.md has the figures).
+pub const ROW_STEP: usize = 4;
+
+/// Blockiness is measured on every damaged frame and, for the clean
+/// baseline, on one frame in `BLOCKINESS_EVERY`.
+pub const BLOCKINESS_EVERY: u64 = 8;
 
 /// What was measured on one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,8 +37,9 @@ pub struct FrameFeatures {
     pub is_black: bool,
     /// Change from the previous frame, when there was one.
     pub motion: Option<Motion>,
-    /// Fraction of macroblock-grid edge segments that look like block edges.
-    pub blockiness: f64,
+    /// Fraction of macroblock-grid edge segments that look like block edges;
+    /// measured on damaged frames and on a sample of clean ones.
+    pub blockiness: Option<f64>,
     /// The decoder's damage report.
     pub errors: FrameErrors,
     /// Whether the frame was a key frame.
@@ -68,12 +81,13 @@ pub struct FeatureExtractor {
     black: BlackCriteria,
     prev: Option<(VideoFrame, f64)>,
     block_sums: Vec<u32>,
+    frames: u64,
 }
 
 impl FeatureExtractor {
     /// A new extractor using `black` to classify black pictures.
     pub fn new(black: BlackCriteria) -> Self {
-        FeatureExtractor { black, prev: None, block_sums: Vec::new() }
+        FeatureExtractor { black, prev: None, block_sums: Vec::new(), frames: 0 }
     }
 
     /// Measures `frame` (against the previous frame for motion) and keeps it
@@ -83,7 +97,7 @@ impl FeatureExtractor {
         let (black_level, range) = if frame.full_range { (0.0, 255.0) } else { (16.0, 219.0) };
         let dark_level = (black_level + self.black.pixel_threshold * range).round().clamp(0.0, 255.0) as u8;
         let (sum, dark) = sum_and_dark(&luma, dark_level);
-        let pixels = (luma.width * luma.height).max(1) as f64;
+        let pixels = (luma.width * luma.height.div_ceil(ROW_STEP)).max(1) as f64;
         let mean_luma = sum as f64 / pixels;
         let dark_fraction = dark as f64 / pixels;
         let motion = match &self.prev {
@@ -91,7 +105,7 @@ impl FeatureExtractor {
                 let (total, max_block) = frame_difference(&luma, &prev.luma(), &mut self.block_sums);
                 Some(Motion {
                     mafd: total as f64 / pixels,
-                    max_block_mafd: max_block as f64 / (BLOCK * BLOCK) as f64,
+                    max_block_mafd: max_block as f64 / (BLOCK * BLOCK / ROW_STEP) as f64,
                     mean_delta: mean_luma - prev_mean,
                 })
             }
@@ -104,45 +118,43 @@ impl FeatureExtractor {
             dark_fraction,
             is_black: dark_fraction >= self.black.picture_threshold,
             motion,
-            blockiness: blockiness(&luma),
+            blockiness: (frame.errors.any() || self.frames % BLOCKINESS_EVERY == 0).then(|| blockiness(&luma)),
             errors: frame.errors,
             key: frame.key,
         };
         self.prev = Some((frame, mean_luma));
+        self.frames += 1;
         features
     }
 }
 
-/// Sum of luma and count of pixels at or below `dark_level`.
+/// Sum of luma and count of pixels at or below `dark_level`, over one row
+/// in [`ROW_STEP`].
 pub fn sum_and_dark(plane: &Plane<'_>, dark_level: u8) -> (u64, u64) {
-    let mut sum = 0u64;
-    let mut dark = 0u64;
-    for y in 0..plane.height {
-        let row = plane.row(y);
-        sum += row.iter().map(|&p| u32::from(p)).sum::<u32>() as u64;
-        dark += row.iter().map(|&p| u32::from(p <= dark_level)).sum::<u32>() as u64;
-    }
-    (sum, dark)
+    (0..plane.height).step_by(ROW_STEP).fold((0, 0), |(sum, dark), y| {
+        let (s, d) = pixels::sum_and_count_dark(plane.row(y), dark_level);
+        (sum + s, dark + d)
+    })
 }
 
-/// Total absolute difference between two planes of equal size, and the
-/// largest total of any 16×16 block (partial edge blocks are scaled up).
+/// Total absolute difference between two planes of equal size over one row
+/// in [`ROW_STEP`], and the largest total of any 16-pixel-wide, 16-row-tall
+/// block (sampled the same way; partial edge blocks are scaled up).
 pub fn frame_difference(a: &Plane<'_>, b: &Plane<'_>, block_sums: &mut Vec<u32>) -> (u64, u64) {
     let cols = a.width.div_ceil(BLOCK);
     block_sums.clear();
     block_sums.resize(cols, 0);
     let mut total = 0u64;
     let mut max_block = 0u64;
-    for y in 0..a.height {
+    let full_rows = (BLOCK / ROW_STEP) as u64;
+    for y in (0..a.height).step_by(ROW_STEP) {
         let (ra, rb) = (a.row(y), b.row(y));
-        for (bx, (ca, cb)) in ra.chunks(BLOCK).zip(rb.chunks(BLOCK)).enumerate() {
-            block_sums[bx] += ca.iter().zip(cb).map(|(&p, &q)| u32::from(p.abs_diff(q))).sum::<u32>();
-        }
-        let block_rows = y % BLOCK + 1;
-        if block_rows == BLOCK || y + 1 == a.height {
+        pixels::add_block_sad(ra, rb, block_sums);
+        let block_rows = (y % BLOCK) / ROW_STEP + 1;
+        if y % BLOCK + ROW_STEP >= BLOCK || y + ROW_STEP >= a.height {
             for (bx, s) in block_sums.iter_mut().enumerate() {
                 let w = (a.width - bx * BLOCK).min(BLOCK);
-                let scaled = u64::from(*s) * (BLOCK * BLOCK) as u64 / (w * block_rows) as u64;
+                let scaled = u64::from(*s) * BLOCK as u64 * full_rows / (w * block_rows) as u64;
                 max_block = max_block.max(scaled);
                 total += u64::from(*s);
                 *s = 0;
@@ -207,8 +219,9 @@ mod tests {
         let mut data = vec![16u8; 64 * 48];
         data[..64 * 24].fill(200);
         let (sum, dark) = sum_and_dark(&plane(&data, 64, 48), 38);
-        assert_eq!(sum, 64 * 24 * 200 + 64 * 24 * 16);
-        assert_eq!(dark, 64 * 24);
+        let rows = (24 / ROW_STEP) as u64;
+        assert_eq!(sum, 64 * rows * 200 + 64 * rows * 16);
+        assert_eq!(dark, 64 * rows);
     }
 
     #[test]
@@ -222,9 +235,10 @@ mod tests {
         }
         let mut sums = Vec::new();
         let (total, max_block) = frame_difference(&plane(&a, 64, 64), &plane(&b, 64, 64), &mut sums);
-        assert_eq!(total, 16 * 16 * 40);
-        assert_eq!(max_block, 16 * 16 * 40);
-        let mafd = total as f64 / (64.0 * 64.0);
+        let sampled = (16 / ROW_STEP) as u64;
+        assert_eq!(total, 16 * sampled * 40);
+        assert_eq!(max_block, 16 * sampled * 40);
+        let mafd = total as f64 / (64.0 * (64 / ROW_STEP) as f64);
         assert!(mafd < 2.6, "global change is diluted: {mafd}");
     }
 

@@ -11,6 +11,7 @@ pub mod detectors;
 pub mod eval;
 pub mod features;
 pub mod interval;
+pub mod pixels;
 #[cfg(test)]
 mod testing;
 

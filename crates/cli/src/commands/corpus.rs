@@ -7,6 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use showrunner_vqa::corpus::{self, labels};
 
+use crate::table::Table;
+
 /// Corpus subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -60,18 +62,28 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Demo { out, samples } => {
             std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-            let plan = corpus::demo_plan();
-            for file in ["bigbuckbunny.mp4"] {
-                if !samples.join(file).is_file() {
-                    return Err(corpus::CorpusError::MissingSample(samples.join(file)).into());
-                }
+            if !samples.join("bigbuckbunny.mp4").is_file() {
+                return Err(corpus::CorpusError::MissingSample(samples.join("bigbuckbunny.mp4")).into());
             }
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-            let clip_labels = corpus::render_clip(&plan, &samples, &out, &mut rng)?;
             let mut all = labels::Labels::new();
-            all.insert(plan.name.clone(), clip_labels);
+            let mut table = Table::new(&["CLIP", "INJECTED", "START_S", "END_S", "PARAMS"]);
+            for plan in corpus::demo_plans() {
+                let clip_labels = corpus::render_clip(&plan, &samples, &out, &mut rng)?;
+                for l in &clip_labels {
+                    let params: Vec<String> = l.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let cells = vec![
+                        plan.name.clone(),
+                        l.kind.to_string(),
+                        format!("{:.2}", l.start_s),
+                        format!("{:.2}", l.end_s),
+                    ];
+                    table.row([cells, vec![params.join(" ")]].concat());
+                }
+                all.insert(plan.name.clone(), clip_labels);
+            }
             labels::write_json(&out.join("labels.json"), &all)?;
-            println!("{}", out.join(&plan.name).display());
+            println!("wrote {} demo clips to {}:\n{}", all.len(), out.display(), table.render());
             Ok(0)
         }
     }

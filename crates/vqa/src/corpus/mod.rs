@@ -77,9 +77,25 @@ pub fn make_corpus(
     Ok(manifest)
 }
 
-/// The fixed clip `make demo` shows: 24 s of Big Buck Bunny with a freeze,
-/// a black segment, an audio dropout, clipping and bitstream damage.
-pub fn demo_plan() -> ClipPlan {
+/// The fixed clips `make demo` shows: 24 s of Big Buck Bunny with a
+/// freeze, a black segment, an audio dropout, bitstream damage and clipping;
+/// and 30 s of a lip-sync test programme with the sound 240 ms late.
+pub fn demo_plans() -> Vec<ClipPlan> {
+    let flashes = (0..18).map(|i| f64::from(i) * 1.64 + 0.6).map(|t| (t * 25.0).round() / 25.0).collect();
+    vec![
+        demo_defects(),
+        ClipPlan {
+            name: "demo-lipsync.mp4".into(),
+            source: Source::SyncPattern(flashes),
+            duration_s: 30.0,
+            role: Role::Defects,
+            injections: vec![Injection::Desync { start_s: 0.0, end_s: 30.0, offset_ms: 240.0, whole: true }],
+            hard_negatives: vec![],
+        },
+    ]
+}
+
+fn demo_defects() -> ClipPlan {
     ClipPlan {
         name: "demo-defects.ts".into(),
         source: Source::BigBuckBunny,

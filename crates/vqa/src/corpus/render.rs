@@ -45,7 +45,7 @@ pub fn ffmpeg_args(plan: &ClipPlan, samples: &Samples<'_>, out: &Path) -> Vec<St
             input(lavfi(format!("testsrc2=size={w}x{h}:rate={fps}")));
             let beeps = any_between(events, 0.1);
             input(lavfi(format!(
-                "aevalsrc=exprs='0.5*sin(2*PI*1000*t)*gt({beeps}\\,0)+0.1*sin(2*PI*97*t)*sin(2*PI*0.3*t)':sample_rate=48000"
+                "aevalsrc=exprs='0.5*sin(2*PI*1000*t)*gt({beeps}\\,0)+0.2*sin(2*PI*97*t)':sample_rate=48000"
             )));
             "1:a"
         }
@@ -123,10 +123,11 @@ pub fn ffmpeg_args(plan: &ClipPlan, samples: &Samples<'_>, out: &Path) -> Vec<St
     graph.push(format!("[{last}]{}[vout]", tail.join(",")));
 
     let mut audio = vec![format!("[{audio_label}]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo")];
-    if plan.source == Source::BigBuckBunny {
-        // The film's mix sits at about -34 LUFS with rare peaks; broadcast
-        // programme audio is levelled. Level it the way a playout chain would,
-        // peaking around -6 dBFS.
+    if !matches!(plan.source, Source::SyncPattern(_)) {
+        // Broadcast programme audio is levelled; the film's mix sits at about
+        // -34 LUFS with rare peaks. Level every source the way a playout chain
+        // would, peaks around -6 dBFS, so that an injected gain means the same
+        // overdrive on every clip. (The sync pattern is levelled by design.)
         audio.push("dynaudnorm=f=250:g=15:p=0.5".into());
     }
     let mut audio_graph = Vec::new();

@@ -114,7 +114,7 @@ mod tests {
             dark_fraction: if black { 0.999 } else { 0.1 },
             is_black: black,
             motion: None,
-            blockiness: 0.0,
+            blockiness: None,
             errors: FrameErrors::default(),
             key: false,
         }

@@ -38,13 +38,14 @@ pub struct BlockCorruptionConfig {
     /// viewer sees one glitch.
     pub merge_gap_s: f64,
     /// Weight of the clean-picture baseline of `grid_edge_fraction`: an
-    /// exponential average over roughly 1/α clean frames (α = 0.02 ≈ 2 s at 25 fps).
+    /// exponential average over roughly 1/α sampled clean frames (α = 0.1:
+    /// the last ~10 samples, about 3 s at 25 fps with one frame in 8 sampled).
     pub baseline_alpha: f64,
 }
 
 impl Default for BlockCorruptionConfig {
     fn default() -> Self {
-        BlockCorruptionConfig { min_duration_s: 0.0, merge_gap_s: 0.5, baseline_alpha: 0.02 }
+        BlockCorruptionConfig { min_duration_s: 0.0, merge_gap_s: 0.5, baseline_alpha: 0.1 }
     }
 }
 
@@ -116,19 +117,18 @@ impl Detector for BlockCorruptionDetector {
             self.emit(iv, out);
         }
         if step.opened {
-            self.acc =
-                Acc { min_mafd: f64::INFINITY, baseline: self.baseline.unwrap_or(f.blockiness), ..Acc::default() };
+            self.acc = Acc { min_mafd: f64::INFINITY, baseline: self.baseline.unwrap_or(0.0), ..Acc::default() };
         }
         if damaged {
             self.acc.damaged_frames += 1;
             self.acc.signals += self.pending_signals;
-            self.acc.max_blockiness = self.acc.max_blockiness.max(f.blockiness);
+            self.acc.max_blockiness = self.acc.max_blockiness.max(f.blockiness.unwrap_or(0.0));
             if let Some(m) = f.motion {
                 self.acc.min_mafd = self.acc.min_mafd.min(m.mafd);
             }
-        } else if !self.tracker.is_open() {
+        } else if let (false, Some(value)) = (self.tracker.is_open(), f.blockiness) {
             let a = self.config.baseline_alpha;
-            self.baseline = Some(self.baseline.map_or(f.blockiness, |b| b + a * (f.blockiness - b)));
+            self.baseline = Some(self.baseline.map_or(value, |b| b + a * (value - b)));
         }
         self.pending_signals = 0;
     }
@@ -154,7 +154,7 @@ mod tests {
             dark_fraction: 0.0,
             is_black: false,
             motion: Some(Motion { mafd: if concealed { 0.3 } else { 3.0 }, max_block_mafd: 20.0, mean_delta: 0.0 }),
-            blockiness,
+            blockiness: Some(blockiness),
             errors: FrameErrors { concealed, ..FrameErrors::default() },
             key: i % 25 == 0,
         }

@@ -45,6 +45,12 @@ pub struct FreezeConfig {
     pub motion_mafd: f64,
     /// Look-back used to decide whether the content was moving, seconds.
     pub motion_window_s: f64,
+    /// A key frame inside a still run may differ by up to this mean (and
+    /// four times this in any block) without ending the run. 2 levels: an
+    /// encoder re-coding a frozen picture as a new I-frame changes its
+    /// quantisation noise by 1–1.5 levels, while real motion starting again
+    /// changes whole blocks by tens of levels.
+    pub refresh_mafd: f64,
 }
 
 impl Default for FreezeConfig {
@@ -56,6 +62,7 @@ impl Default for FreezeConfig {
             cut_mafd: 20.0,
             motion_mafd: 0.5,
             motion_window_s: 1.0,
+            refresh_mafd: 2.0,
         }
     }
 }
@@ -128,10 +135,12 @@ impl Detector for FreezeDetector {
             self.history.push_back((f.pts_s, 0.0, 0.0));
             return;
         };
-        let still = !f.is_black
-            && !f.errors.any()
-            && m.mafd <= self.config.still_mafd
-            && m.max_block_mafd <= self.config.still_block_mafd;
+        let unchanged = m.mafd <= self.config.still_mafd && m.max_block_mafd <= self.config.still_block_mafd;
+        let refresh = self.run.is_some()
+            && f.key
+            && m.mafd <= self.config.refresh_mafd
+            && m.max_block_mafd <= 4.0 * self.config.refresh_mafd;
+        let still = !f.is_black && !f.errors.any() && (unchanged || refresh);
         if still && self.run.is_none() {
             // The still picture is the previous frame; it arrived with the
             // change recorded for that frame.
@@ -186,7 +195,7 @@ mod tests {
             dark_fraction: if black { 1.0 } else { 0.0 },
             is_black: black,
             motion: (i > 0).then_some(Motion { mafd, max_block_mafd: mafd * 3.0, mean_delta }),
-            blockiness: 0.0,
+            blockiness: None,
             errors: FrameErrors::default(),
             key: false,
         }
@@ -259,6 +268,17 @@ mod tests {
     fn static_but_noisy_scene_is_not_still() {
         // Sensor noise keeps every frame ~2 levels from the last.
         assert!(run(&clip(&[(50, 4.0, 0.1, false), (100, 2.0, 0.0, false)])).is_empty());
+    }
+
+    #[test]
+    fn key_frame_refresh_does_not_split_a_freeze() {
+        let mut frames = clip(&[(75, 4.0, 0.1, false), (50, 0.0, 0.0, false), (50, 4.0, 0.1, false)]);
+        // The encoder re-codes the frozen picture as an I-frame at 4.0 s.
+        frames[100].key = true;
+        frames[100].motion = Some(Motion { mafd: 1.5, max_block_mafd: 3.8, mean_delta: 0.0 });
+        let events = run(&frames);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!((events[0].end_s - 5.0).abs() < 0.05, "{events:?}");
     }
 
     #[test]
