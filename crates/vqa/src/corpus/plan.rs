@@ -113,7 +113,7 @@ pub enum HardNegative {
     DarkScene { start_s: f64, end_s: f64 },
     /// Audio 18 dB quieter than the programme, above the silence threshold.
     QuietPassage { start_s: f64, end_s: f64 },
-    /// The whole programme pushed +12 dB into a limiter at −1 dBFS: loud,
+    /// The whole programme pushed +6 dB into a limiter at −1 dBFS: loud,
     /// never clipped.
     LoudUnclipped,
 }

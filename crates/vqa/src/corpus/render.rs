@@ -154,7 +154,9 @@ pub fn ffmpeg_args(plan: &ClipPlan, samples: &Samples<'_>, out: &Path) -> Vec<St
             }
         }
     }
-    let mut post = Vec::new();
+    // Timeline `enable` expressions switch per audio frame: cut frames to
+    // 10 ms (dynaudnorm emits 250 ms ones) so injected edges land within 10 ms.
+    let mut post = vec!["asetnsamples=n=480:p=0".to_string()];
     for inj in &plan.injections {
         match *inj {
             Injection::Silence { start_s, end_s } => {
@@ -172,7 +174,7 @@ pub fn ffmpeg_args(plan: &ClipPlan, samples: &Samples<'_>, out: &Path) -> Vec<St
                 post.push(format!("volume=-18dB:enable='between(t,{start_s},{end_s})'"))
             }
             HardNegative::LoudUnclipped => {
-                post.push("volume=12dB,alimiter=limit=0.89:level=0:attack=1:release=50".into())
+                post.push("volume=6dB,alimiter=limit=0.89:level=0:attack=1:release=50".into())
             }
             _ => {}
         }

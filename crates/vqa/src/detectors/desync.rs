@@ -13,7 +13,10 @@
 //!
 //! A defect opens when confident estimates put the offset beyond the
 //! thresholds — by default ITU-R BT.1359's acceptability limits, audio more
-//! than 90 ms early or 185 ms late — for `min_duration_s` of media.
+//! than 90 ms early or 185 ms late — for `min_duration_s` of media, and
+//! closes after two confident estimates within the limits. Windows without
+//! an estimate (a black segment, a stretch without events) neither open nor
+//! close it: no evidence is not evidence of sync.
 
 use std::collections::VecDeque;
 
@@ -24,7 +27,6 @@ use showrunner_media::AudioChunk;
 use crate::audio_blocks::{AudioBlock, BLOCK_S};
 use crate::detector::{event, evidence, Detector};
 use crate::features::FrameFeatures;
-use crate::interval::IntervalTracker;
 
 /// Thresholds and window of the A/V sync estimator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,13 +45,16 @@ pub struct DesyncConfig {
     /// tolerates long enough to complain about, and keeps aliasing with
     /// periodic content (a 1 s beat) out of the search.
     pub max_lag_ms: f64,
-    /// Smallest peak correlation accepted as an estimate. 0.45: content
+    /// Smallest peak correlation accepted as an estimate. 0.55: content
     /// whose sound and pictures do not share sharp events (ambient sound,
-    /// J-cuts where the sound of the next scene leads the cut) peaks at
-    /// 0.2–0.35 at some arbitrary lag; content with real shared events
-    /// (cuts with sound changes, impacts, a sync test) peaks at 0.5–0.8.
+    /// unrelated music, J-cuts where the sound of the next scene leads the
+    /// cut) peaked at 0.2–0.47 at some arbitrary lag on the tuning corpus;
+    /// content with real shared events (cuts with sound changes, impacts, a
+    /// sync test) peaks at 0.6–0.9 once the window holds a few of them.
     pub min_correlation: f64,
-    /// Visual events (onsets) the window must hold for an estimate.
+    /// Visual events (onsets) the window must hold for an estimate. 3: with
+    /// one or two events any lag that happens to line them up with some
+    /// sound looks convincing.
     pub min_visual_events: usize,
     /// Media time the offset must stay beyond a threshold before a defect
     /// opens, seconds.
@@ -64,8 +69,8 @@ impl Default for DesyncConfig {
             window_s: 10.0,
             hop_s: 1.0,
             max_lag_ms: 600.0,
-            min_correlation: 0.45,
-            min_visual_events: 2,
+            min_correlation: 0.55,
+            min_visual_events: 3,
             min_duration_s: 2.0,
         }
     }
@@ -88,7 +93,9 @@ const VISUAL_EVENT_LEVELS: f64 = 8.0;
 /// The A/V sync detector.
 pub struct DesyncDetector {
     config: DesyncConfig,
-    tracker: IntervalTracker,
+    /// The open defect: its estimates so far, and the confident in-sync
+    /// estimates seen since the last out-of-sync one.
+    open: Option<(Vec<OffsetEstimate>, usize)>,
     /// (pts, visual onset strength)
     visual: VecDeque<(f64, f64)>,
     recent_mafd: VecDeque<(f64, f64)>,
@@ -98,17 +105,15 @@ pub struct DesyncDetector {
     energy_history: VecDeque<f64>,
     next_estimate_s: f64,
     estimates: Vec<OffsetEstimate>,
-    bad: Vec<OffsetEstimate>,
 }
 
 impl DesyncDetector {
     /// A detector with the given thresholds.
     pub fn new(config: DesyncConfig) -> Self {
-        let tracker = IntervalTracker::new(config.min_duration_s, config.window_s / 2.0);
         let first = config.window_s;
         DesyncDetector {
             config,
-            tracker,
+            open: None,
             visual: VecDeque::new(),
             recent_mafd: VecDeque::new(),
             audio: VecDeque::new(),
@@ -116,7 +121,6 @@ impl DesyncDetector {
             energy_history: VecDeque::new(),
             next_estimate_s: first,
             estimates: Vec::new(),
-            bad: Vec::new(),
         }
     }
 
@@ -198,16 +202,19 @@ impl DesyncDetector {
             let Some(est) = self.estimate(end_s) else { continue };
             self.estimates.push(est);
             let bad = est.offset_ms > self.config.late_ms || est.offset_ms < -self.config.early_ms;
-            let half = self.config.hop_s / 2.0;
-            let step = self.tracker.update(est.centre_s - half, est.centre_s + half, bad);
-            if let Some(iv) = step.closed {
-                self.emit(iv, out);
-            }
-            if step.opened {
-                self.bad.clear();
-            }
-            if bad {
-                self.bad.push(est);
+            match (&mut self.open, bad) {
+                (Some((run, good)), true) => {
+                    run.push(est);
+                    *good = 0;
+                }
+                (None, true) => self.open = Some((vec![est], 0)),
+                (Some((_, good)), false) => {
+                    *good += 1;
+                    if *good >= 2 {
+                        self.close(out);
+                    }
+                }
+                (None, false) => {}
             }
         }
         self.trim();
@@ -225,20 +232,28 @@ impl DesyncDetector {
         }
     }
 
-    fn emit(&self, iv: (f64, f64), out: &mut Vec<DefectEvent>) {
-        let mut offsets: Vec<f64> = self.bad.iter().map(|e| e.offset_ms).collect();
+    /// Closes the open defect and reports it if it lasted `min_duration_s`.
+    fn close(&mut self, out: &mut Vec<DefectEvent>) {
+        let Some((run, _)) = self.open.take() else { return };
+        let half = self.config.hop_s / 2.0;
+        let (Some(first), Some(last)) = (run.first(), run.last()) else { return };
+        let iv = (first.centre_s - half, last.centre_s + half);
+        if iv.1 - iv.0 + 1e-9 < self.config.min_duration_s {
+            return;
+        }
+        let mut offsets: Vec<f64> = run.iter().map(|e| e.offset_ms).collect();
         offsets.sort_by(f64::total_cmp);
-        let median = offsets.get(offsets.len() / 2).copied().unwrap_or(0.0);
-        let corr = self.bad.iter().map(|e| e.correlation).sum::<f64>() / self.bad.len().max(1) as f64;
+        let median = offsets[offsets.len() / 2];
+        let corr = run.iter().map(|e| e.correlation).sum::<f64>() / run.len() as f64;
         let mut ev = event(
             DefectType::AvDesync,
             iv,
             corr,
             evidence([
-                ("estimates", self.bad.len() as f64),
+                ("estimates", run.len() as f64),
                 ("mean_correlation", corr),
-                ("min_offset_ms", offsets.first().copied().unwrap_or(0.0)),
-                ("max_offset_ms", offsets.last().copied().unwrap_or(0.0)),
+                ("min_offset_ms", offsets[0]),
+                ("max_offset_ms", offsets[offsets.len() - 1]),
             ]),
         );
         ev.offset_ms = Some(median.round());
@@ -312,9 +327,7 @@ impl Detector for DesyncDetector {
     }
 
     fn finish(&mut self, out: &mut Vec<DefectEvent>) {
-        if let Some(iv) = self.tracker.finish() {
-            self.emit(iv, out);
-        }
+        self.close(out);
     }
 
     fn summary(&self) -> Option<Evidence> {

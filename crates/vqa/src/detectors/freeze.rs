@@ -35,9 +35,11 @@ pub struct FreezeConfig {
     /// small moving object (a ticker, a face) on a still background keeps
     /// the picture alive even though the global difference is tiny.
     pub still_block_mafd: f64,
-    /// A frame whose difference from the previous one is at least this many
-    /// levels is a scene cut. 20: cuts between unrelated shots measure
-    /// 25–80; fast motion within a shot stays under 15.
+    /// A frame whose structural difference from the previous one (the mean
+    /// absolute difference less the change of mean brightness) is at least
+    /// this many levels is a scene cut. 20: cuts between unrelated shots
+    /// measure 25–80; fast motion within a shot stays under 15; a flash or a
+    /// fade changes brightness, not structure, and is not a cut.
     pub cut_mafd: f64,
     /// The content was "in motion" before a still run when the median
     /// structural change over the preceding second was at least this. 0.5:
@@ -145,9 +147,9 @@ impl Detector for FreezeDetector {
             // The still picture is the previous frame; it arrived with the
             // change recorded for that frame.
             let entry = self.history.back().copied().unwrap_or((f.pts_s, 0.0, 0.0));
-            let (entry_t, _, entry_mafd) = entry;
+            let (entry_t, entry_structural, entry_mafd) = entry;
             let prior_motion = self.prior_motion(entry_t);
-            let cut = entry_mafd >= self.config.cut_mafd;
+            let cut = entry_structural >= self.config.cut_mafd;
             self.run = Some(StillRun {
                 is_freeze: !cut && prior_motion >= self.config.motion_mafd,
                 entry_mafd,

@@ -5,6 +5,12 @@
 //! had sound (a block at or above `sound_dbfs`), so a file that starts with a
 //! few seconds of room tone before the programme is not a dropout. Quiet
 //! passages — dialogue at −40 dBFS, a fade-out — stay above the threshold.
+//!
+//! A lossy codec smears the edges of a dropout by up to one codec frame
+//! (21 ms for AAC at 48 kHz): the blocks at each edge are neither programme
+//! nor silence. Up to [`EDGE_BLOCKS`] such blocks (below `sound_dbfs`)
+//! directly before and after a silent run belong to the dropout, so its
+//! times and duration are those of the original hole.
 
 use serde::{Deserialize, Serialize};
 use showrunner_core::{DefectEvent, DefectType};
@@ -13,6 +19,9 @@ use showrunner_media::AudioChunk;
 use crate::audio_blocks::AudioBlock;
 use crate::detector::{event, evidence, Detector};
 use crate::interval::IntervalTracker;
+
+/// Quiet blocks at each edge of a silent run counted as part of it (30 ms).
+pub const EDGE_BLOCKS: usize = 3;
 
 /// Thresholds of the silence detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,13 +53,15 @@ pub struct SilenceDetector {
     tracker: IntervalTracker,
     had_sound: bool,
     loudest_dbfs: f64,
+    /// Consecutive quiet (not silent) blocks just seen, up to EDGE_BLOCKS.
+    quiet_run: usize,
 }
 
 impl SilenceDetector {
     /// A detector with the given thresholds.
     pub fn new(config: SilenceConfig) -> Self {
         let tracker = IntervalTracker::new(config.min_duration_s, config.merge_gap_s);
-        SilenceDetector { config, tracker, had_sound: false, loudest_dbfs: -150.0 }
+        SilenceDetector { config, tracker, had_sound: false, loudest_dbfs: -150.0, quiet_run: 0 }
     }
 
     fn emit(&self, iv: (f64, f64), out: &mut Vec<DefectEvent>) {
@@ -74,7 +85,17 @@ impl Detector for SilenceDetector {
         for b in blocks {
             let level = b.rms_dbfs();
             let silent = self.had_sound && level < self.config.threshold_dbfs;
-            let step = self.tracker.update(b.start_s, b.start_s + b.duration_s, silent);
+            let quiet = !silent && level < self.config.sound_dbfs;
+            // The codec-smeared tail of a dropout, right after a silent block.
+            let tail = quiet && self.tracker.is_open() && self.quiet_run < EDGE_BLOCKS;
+            // A new dropout starts where the smeared lead-in began.
+            let start_s = if silent && !self.tracker.is_open() {
+                b.start_s - self.quiet_run as f64 * b.duration_s
+            } else {
+                b.start_s
+            };
+            self.quiet_run = if quiet { (self.quiet_run + 1).min(EDGE_BLOCKS) } else { 0 };
+            let step = self.tracker.update(start_s, b.start_s + b.duration_s, silent || tail);
             if let Some(iv) = step.closed {
                 self.emit(iv, out);
             }
