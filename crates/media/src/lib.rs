@@ -28,6 +28,10 @@ mod signal;
 mod timeline;
 mod video;
 
+/// The FFmpeg bindings, re-exported so that callers building frames of
+/// their own (benchmarks, thumbnails) use the same version.
+pub use ffmpeg_next;
+
 pub use audio::AudioChunk;
 pub use error::MediaError;
 pub use input::{MediaInfo, MediaInput, MediaItem, OpenOptions};

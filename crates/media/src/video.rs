@@ -90,7 +90,10 @@ pub struct VideoFrame {
 }
 
 impl VideoFrame {
-    pub(crate) fn new(frame: frame::Video, pts_s: f64, duration_s: f64) -> Self {
+    /// Wraps a decoded FFmpeg picture (8-bit luma in plane 0) with its media
+    /// time; the converter does this for every frame, benchmarks and tests
+    /// use it to build frames of their own.
+    pub fn new(frame: frame::Video, pts_s: f64, duration_s: f64) -> Self {
         let full_range = matches!(frame.color_range(), ffmpeg_next::util::color::Range::JPEG)
             || matches!(frame.format(), Pixel::YUVJ420P | Pixel::YUVJ422P | Pixel::YUVJ444P | Pixel::YUVJ440P);
         let errors = FrameErrors::of(&frame);

@@ -58,7 +58,7 @@ impl Analysis {
         kinds.dedup();
         Analysis {
             features: FeatureExtractor::new(config.black.criteria()),
-            blocks: AudioBlocker::new(config.audio_clipping.clip_level()),
+            blocks: AudioBlocker::new(config.audio_clipping.levels()),
             detectors: kinds.into_iter().map(|k| config.detector(k)).collect(),
             events: Vec::new(),
             stats: InputStats::default(),

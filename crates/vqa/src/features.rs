@@ -118,7 +118,7 @@ impl FeatureExtractor {
             dark_fraction,
             is_black: dark_fraction >= self.black.picture_threshold,
             motion,
-            blockiness: (frame.errors.any() || self.frames % BLOCKINESS_EVERY == 0).then(|| blockiness(&luma)),
+            blockiness: (frame.errors.any() || self.frames.is_multiple_of(BLOCKINESS_EVERY)).then(|| blockiness(&luma)),
             errors: frame.errors,
             key: frame.key,
         };

@@ -12,7 +12,7 @@ pub const RATE: u32 = 48_000;
 /// Runs a mono 48 kHz signal through `detector` in 1024-sample chunks (an
 /// AAC frame), with the default clip level, and returns its events.
 pub fn run_audio(detector: &mut dyn Detector, samples: &[f32]) -> Vec<DefectEvent> {
-    let mut blocker = AudioBlocker::new(crate::detectors::clipping::ClippingConfig::default().clip_level());
+    let mut blocker = AudioBlocker::new(crate::detectors::clipping::ClippingConfig::default().levels());
     let mut out = Vec::new();
     for (i, chunk) in samples.chunks(1024).enumerate() {
         let chunk = AudioChunk {

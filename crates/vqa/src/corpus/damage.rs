@@ -40,7 +40,7 @@ pub fn damage_ts(
     mode: DamageMode,
     rng: &mut impl Rng,
 ) -> Result<(Vec<u8>, usize), String> {
-    if data.len() % PACKET != 0 || data.first() != Some(&0x47) {
+    if !data.len().is_multiple_of(PACKET) || data.first() != Some(&0x47) {
         return Err("not an MPEG-TS file (188-byte packets with sync byte 0x47)".into());
     }
     let mut out = Vec::with_capacity(data.len());

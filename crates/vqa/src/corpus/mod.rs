@@ -106,7 +106,7 @@ fn demo_defects() -> ClipPlan {
             Injection::Black { start_s: 7.0, end_s: 8.5 },
             Injection::Silence { start_s: 10.0, end_s: 11.5 },
             Injection::BlockCorruption { start_s: 14.0, end_s: 15.0, mode: damage::DamageMode::Bitflip, rate: 0.08 },
-            Injection::Clipping { start_s: 18.0, end_s: 20.0, gain_db: 18.0 },
+            Injection::Clipping { start_s: 18.0, end_s: 20.0, gain_db: 24.0 },
         ],
         hard_negatives: vec![HardNegative::FadeThroughBlack { at_s: 21.5 }],
     }

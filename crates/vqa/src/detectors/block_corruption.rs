@@ -156,7 +156,7 @@ mod tests {
             motion: Some(Motion { mafd: if concealed { 0.3 } else { 3.0 }, max_block_mafd: 20.0, mean_delta: 0.0 }),
             blockiness: Some(blockiness),
             errors: FrameErrors { concealed, ..FrameErrors::default() },
-            key: i % 25 == 0,
+            key: i.is_multiple_of(25),
         }
     }
 

@@ -1,23 +1,32 @@
 //! `audio_clipping`: sustained clipping at full scale.
 //!
 //! Clipping flattens the waveform against the rails. In PCM the flat tops
-//! sit exactly at full scale; after a lossy codec (AAC, MP3, AC-3) they come
-//! back as plateaus a few percent below full scale with ringing around them.
-//! Either way a clipped 10 ms block holds many samples at or above
-//! `clip_level_dbfs` (−0.4 dBFS): a block counts as clipped when at least
-//! `min_samples` of its samples (over all channels) are there. Loud,
-//! unclipped audio — mastered to the −1 dBTP ceiling EBU R128 asks for, or
-//! peaking at −0.5 dBFS — reaches that level for isolated samples at most
-//! (measured on a tuning corpus: 0 of 1,900 blocks of programme limited at
-//! −1 dBFS had 4 such samples; 60–100% of the blocks of clipped passages
-//! did). Clipping that comes and goes with the beat is one event: gaps up to
-//! `merge_gap_s` are bridged.
+//! sit exactly at full scale. After a lossy codec (AAC, MP3, AC-3) they come
+//! back in one of two shapes: wideband material (music, noise, speech)
+//! rings and overshoots full scale at every clipped edge; a clipped
+//! low-frequency tone comes back as a flat plateau a few percent *below*
+//! full scale (FFmpeg's AAC rebuilds it at 0.951). A 10 ms block is
+//! clipped when it shows either:
+//!
+//! * at least `min_samples` samples at or above `clip_level_dbfs` (−0.1
+//!   dBFS: the rails themselves, or overshoot past them), or
+//! * a flat top: `flat_run` consecutive samples of one channel above
+//!   `flat_level_dbfs` (−0.9 dBFS) changing by at most `flat_tolerance`.
+//!
+//! Loud, unclipped audio — mastered to the −1 dBTP ceiling EBU R128 asks
+//! for, or peaking at −0.5 dBFS — shows neither: its peaks are rounded
+//! (a 440 Hz sine at −0.5 dBFS stays flat for 1–2 samples at its crest) and
+//! stay below the rails. Measured on a tuning corpus: no block of programme
+//! limited at −1 dBFS showed either sign; 85–100% of the blocks of clipped
+//! passages did. The flat-top test can mistake a pure tone below ~70 Hz
+//! within 0.5 dB of full scale for clipping. Clipping that comes and goes
+//! with the beat is one event: gaps up to `merge_gap_s` are bridged.
 
 use serde::{Deserialize, Serialize};
 use showrunner_core::{DefectEvent, DefectType};
 use showrunner_media::AudioChunk;
 
-use crate::audio_blocks::AudioBlock;
+use crate::audio_blocks::{AudioBlock, ClipLevels};
 use crate::detector::{event, evidence, Detector};
 use crate::interval::IntervalTracker;
 
@@ -31,9 +40,17 @@ pub struct ClippingConfig {
     pub min_duration_s: f64,
     /// Sample level counted as "at the rails", dBFS.
     pub clip_level_dbfs: f64,
+    /// Level above which flat tops are looked for, dBFS.
+    pub flat_level_dbfs: f64,
+    /// Consecutive flat samples that make a flat top. 16 (0.33 ms at
+    /// 48 kHz): the crest of any sine above 70 Hz is rounder than that.
+    pub flat_run: usize,
+    /// Largest sample-to-sample change inside a flat top (linear; 0.0005 is
+    /// −66 dBFS, below a decoded plateau's ripple floor).
+    pub flat_tolerance: f64,
     /// Samples at the rails (all channels of a 10 ms block) that make the
-    /// block clipped. 4: one or two samples can be the crest of a
-    /// legitimate peak; a clipped plateau is tens of samples wide.
+    /// block clipped. 2: a single sample can be an inter-sample overshoot of
+    /// a legitimate peak; clipped material puts many there.
     pub min_samples: usize,
     /// Unclipped gaps up to this long (between beats, a breath) do not split
     /// an event, seconds.
@@ -42,14 +59,27 @@ pub struct ClippingConfig {
 
 impl Default for ClippingConfig {
     fn default() -> Self {
-        ClippingConfig { min_duration_s: 0.5, clip_level_dbfs: -0.4, min_samples: 4, merge_gap_s: 0.3 }
+        ClippingConfig {
+            min_duration_s: 0.5,
+            clip_level_dbfs: -0.1,
+            min_samples: 2,
+            flat_level_dbfs: -0.9,
+            flat_run: 16,
+            flat_tolerance: 0.0005,
+            merge_gap_s: 0.3,
+        }
     }
 }
 
 impl ClippingConfig {
-    /// The clip level as a linear sample value.
-    pub fn clip_level(&self) -> f32 {
-        10f64.powf(self.clip_level_dbfs / 20.0) as f32
+    /// The levels the shared audio blocks count clipping evidence by.
+    pub fn levels(&self) -> ClipLevels {
+        let linear = |dbfs: f64| 10f64.powf(dbfs / 20.0) as f32;
+        ClipLevels {
+            rail: linear(self.clip_level_dbfs),
+            flat: linear(self.flat_level_dbfs),
+            flat_tolerance: self.flat_tolerance as f32,
+        }
     }
 }
 
@@ -95,7 +125,7 @@ impl Detector for ClippingDetector {
 
     fn on_audio(&mut self, _chunk: &AudioChunk, blocks: &[AudioBlock], out: &mut Vec<DefectEvent>) {
         for b in blocks {
-            let clipped = b.clipped_samples >= self.config.min_samples;
+            let clipped = b.clipped_samples >= self.config.min_samples || b.flat_run >= self.config.flat_run;
             let step = self.tracker.update(b.start_s, b.start_s + b.duration_s, clipped);
             if let Some(iv) = step.closed {
                 self.emit(iv, out);
@@ -143,6 +173,18 @@ mod tests {
         // Peaks at −0.5 dBFS (0.944) for the whole clip.
         let samples = tone(5.0, |_| 0.944);
         assert!(run_audio(&mut ClippingDetector::new(ClippingConfig::default()), &samples).is_empty());
+    }
+
+    #[test]
+    fn codec_rebuilt_plateau_below_full_scale_is_clipping() {
+        // A tone clipped, then rebuilt by a codec as flat tops at 0.951.
+        let samples: Vec<f32> = tone(4.0, |t| if (1.0..3.0).contains(&t) { 30.0 } else { 0.2 })
+            .into_iter()
+            .map(|x| x.clamp(-0.951, 0.951))
+            .collect();
+        let events = run_audio(&mut ClippingDetector::new(ClippingConfig::default()), &samples);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!((events[0].start_s - 1.0).abs() < 0.05 && (events[0].end_s - 3.0).abs() < 0.05, "{events:?}");
     }
 
     #[test]

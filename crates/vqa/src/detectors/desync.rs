@@ -369,7 +369,8 @@ mod tests {
         let rate = 48_000u32;
         let chunk_len = 1024usize;
         let total = (seconds * f64::from(rate)) as usize;
-        let mut blocker = crate::audio_blocks::AudioBlocker::new(0.97);
+        let mut blocker =
+            crate::audio_blocks::AudioBlocker::new(crate::detectors::clipping::ClippingConfig::default().levels());
         let mut frame_i = 0usize;
         let mut sample = 0usize;
         while sample < total {

@@ -79,6 +79,7 @@ pub fn decode_only(clip: &Path) -> Result<Duration, String> {
         .arg("-i")
         .arg(clip)
         .args(["-f", "null", "-"])
+        .stderr(std::process::Stdio::null())
         .status()
         .map_err(|e| format!("cannot run ffmpeg: {e}"))?;
     if !status.success() {
