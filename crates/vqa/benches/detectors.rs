@@ -59,7 +59,12 @@ fn features(i: usize) -> FrameFeatures {
         mean_luma: 110.0,
         dark_fraction: 0.02,
         is_black: false,
-        motion: Some(Motion { mafd: 3.0 + (i % 7) as f64, max_block_mafd: 30.0, mean_delta: 0.1 }),
+        motion: Some(Motion {
+            mafd: 3.0 + (i % 7) as f64,
+            max_block_mafd: 30.0,
+            mean_delta: 0.1,
+            changed_fraction: 0.1,
+        }),
         blockiness: None,
         errors: FrameErrors::default(),
         key: i.is_multiple_of(50),

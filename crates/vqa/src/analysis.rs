@@ -39,6 +39,8 @@ pub struct InputStats {
     pub damaged_frames: u64,
     /// Demuxer/decoder signals (corrupt packets, decode errors, gaps).
     pub signals: u64,
+    /// Picture height of the last decoded frame (0 without video).
+    pub height: usize,
 }
 
 /// The detectors for one input, with their shared measurement stages.
@@ -84,6 +86,7 @@ impl Analysis {
                 self.stats.video_frames += 1;
                 self.stats.media_s = self.stats.media_s.max(frame.pts_s);
                 self.stats.damaged_frames += u64::from(frame.errors.any());
+                self.stats.height = frame.height();
                 let f = self.features.measure(frame);
                 for d in &mut self.detectors {
                     d.on_frame(&f, &mut self.events);

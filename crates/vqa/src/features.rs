@@ -55,6 +55,10 @@ pub struct Motion {
     pub max_block_mafd: f64,
     /// Signed change of the mean luma (fades move every pixel the same way).
     pub mean_delta: f64,
+    /// Fraction of 16×16 blocks that changed by [`CHANGED_BLOCK_LEVELS`] or
+    /// more: a cut changes most of the picture, a flash or a moving object
+    /// only part of it.
+    pub changed_fraction: f64,
 }
 
 impl Motion {
@@ -102,10 +106,11 @@ impl FeatureExtractor {
         let dark_fraction = dark as f64 / pixels;
         let motion = match &self.prev {
             Some((prev, prev_mean)) if prev.width() == frame.width() && prev.height() == frame.height() => {
-                let (total, max_block) = frame_difference(&luma, &prev.luma(), &mut self.block_sums);
+                let d = frame_difference(&luma, &prev.luma(), &mut self.block_sums);
                 Some(Motion {
-                    mafd: total as f64 / pixels,
-                    max_block_mafd: max_block as f64 / (BLOCK * BLOCK / ROW_STEP) as f64,
+                    mafd: d.total as f64 / pixels,
+                    max_block_mafd: d.max_block as f64 / (BLOCK * BLOCK / ROW_STEP) as f64,
+                    changed_fraction: d.changed_blocks as f64 / d.blocks.max(1) as f64,
                     mean_delta: mean_luma - prev_mean,
                 })
             }
@@ -137,16 +142,34 @@ pub fn sum_and_dark(plane: &Plane<'_>, dark_level: u8) -> (u64, u64) {
     })
 }
 
-/// Total absolute difference between two planes of equal size over one row
-/// in [`ROW_STEP`], and the largest total of any 16-pixel-wide, 16-row-tall
-/// block (sampled the same way; partial edge blocks are scaled up).
-pub fn frame_difference(a: &Plane<'_>, b: &Plane<'_>, block_sums: &mut Vec<u32>) -> (u64, u64) {
+/// A block has changed when its mean absolute difference is at least this
+/// many levels: well above coding noise and slow motion, below any real
+/// change of content.
+pub const CHANGED_BLOCK_LEVELS: u64 = 12;
+
+/// What [`frame_difference`] measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Difference {
+    /// Total absolute difference over the sampled rows.
+    pub total: u64,
+    /// Largest total of any block, scaled to a full 16×16 block.
+    pub max_block: u64,
+    /// Blocks whose mean absolute difference reached [`CHANGED_BLOCK_LEVELS`].
+    pub changed_blocks: u64,
+    /// Blocks measured.
+    pub blocks: u64,
+}
+
+/// Absolute difference between two planes of equal size over one row in
+/// [`ROW_STEP`], in total and per 16-pixel-wide, 16-row-tall block (sampled
+/// the same way; partial edge blocks are scaled up).
+pub fn frame_difference(a: &Plane<'_>, b: &Plane<'_>, block_sums: &mut Vec<u32>) -> Difference {
     let cols = a.width.div_ceil(BLOCK);
     block_sums.clear();
     block_sums.resize(cols, 0);
-    let mut total = 0u64;
-    let mut max_block = 0u64;
+    let mut d = Difference::default();
     let full_rows = (BLOCK / ROW_STEP) as u64;
+    let changed = CHANGED_BLOCK_LEVELS * BLOCK as u64 * full_rows;
     for y in (0..a.height).step_by(ROW_STEP) {
         let (ra, rb) = (a.row(y), b.row(y));
         pixels::add_block_sad(ra, rb, block_sums);
@@ -155,13 +178,15 @@ pub fn frame_difference(a: &Plane<'_>, b: &Plane<'_>, block_sums: &mut Vec<u32>)
             for (bx, s) in block_sums.iter_mut().enumerate() {
                 let w = (a.width - bx * BLOCK).min(BLOCK);
                 let scaled = u64::from(*s) * BLOCK as u64 * full_rows / (w * block_rows) as u64;
-                max_block = max_block.max(scaled);
-                total += u64::from(*s);
+                d.max_block = d.max_block.max(scaled);
+                d.changed_blocks += u64::from(scaled >= changed);
+                d.blocks += 1;
+                d.total += u64::from(*s);
                 *s = 0;
             }
         }
     }
-    (total, max_block)
+    d
 }
 
 /// Fraction of 16-pixel edge segments on the macroblock grid whose step
@@ -234,11 +259,12 @@ mod tests {
             }
         }
         let mut sums = Vec::new();
-        let (total, max_block) = frame_difference(&plane(&a, 64, 64), &plane(&b, 64, 64), &mut sums);
+        let d = frame_difference(&plane(&a, 64, 64), &plane(&b, 64, 64), &mut sums);
         let sampled = (16 / ROW_STEP) as u64;
-        assert_eq!(total, 16 * sampled * 40);
-        assert_eq!(max_block, 16 * sampled * 40);
-        let mafd = total as f64 / (64.0 * (64 / ROW_STEP) as f64);
+        assert_eq!(d.total, 16 * sampled * 40);
+        assert_eq!(d.max_block, 16 * sampled * 40);
+        assert_eq!((d.changed_blocks, d.blocks), (1, 16));
+        let mafd = d.total as f64 / (64.0 * (64 / ROW_STEP) as f64);
         assert!(mafd < 2.6, "global change is diluted: {mafd}");
     }
 
@@ -258,7 +284,7 @@ mod tests {
 
     #[test]
     fn fade_motion_is_not_structural() {
-        let m = Motion { mafd: 4.0, max_block_mafd: 4.2, mean_delta: -3.9 };
+        let m = Motion { mafd: 4.0, max_block_mafd: 4.2, mean_delta: -3.9, changed_fraction: 0.0 };
         assert!(m.structural() < 0.2);
     }
 }

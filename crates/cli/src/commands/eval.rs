@@ -123,11 +123,30 @@ fn print_report(corpus: &std::path::Path, r: &EvalReport) {
     }
     let loud = r.unlabelled_events.iter().filter(|(_, e)| e.kind == DefectType::Loudness).count();
     println!("unlabelled events (loudness): {loud}");
-    let sr = r.speed(r.showrunner.wall);
-    print!("\nthroughput, single-threaded (media s per wall s): showrunner {sr:.1}x");
-    if let (Some(f), Some(d)) = (ff, r.decode_wall) {
-        let (fs, ds) = (r.speed(f.wall), r.speed(d));
-        print!(", ffmpeg filters {fs:.1}x, ffmpeg decode-only {ds:.1}x\nshowrunner / decode-only = {:.2}, showrunner / ffmpeg filters = {:.1}x", sr / ds, sr / fs);
+    println!("\nthroughput, single-threaded, media s per wall s:");
+    let mut t = Table::new(&[
+        "CLIPS",
+        "COUNT",
+        "MEDIA_S",
+        "SHOWRUNNER",
+        "FFMPEG_FILTERS",
+        "DECODE_ONLY",
+        "SR/DECODE",
+        "SR/FILTERS",
+    ]);
+    for (name, tp) in [("all", r.throughput(|_| true)), ("720p", r.throughput(|h| h == 720))] {
+        let ratio = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}", tp.showrunner / x));
+        let speed = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
+        t.row(vec![
+            name.to_string(),
+            tp.clips.to_string(),
+            format!("{:.0}", tp.media_s),
+            format!("{:.1}", tp.showrunner),
+            speed(tp.ffmpeg_filters),
+            speed(tp.decode),
+            ratio(tp.decode),
+            ratio(tp.ffmpeg_filters),
+        ]);
     }
-    println!();
+    println!("{}", t.render());
 }

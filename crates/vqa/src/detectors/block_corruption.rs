@@ -6,7 +6,10 @@
 //! and flags the frame, and the demuxer flags packets that lost continuity.
 //! A frame is *damaged* when the decoder flagged it or when a video damage
 //! signal (corrupt packet, decode error, missing frames) arrived since the
-//! previous frame. Damaged frames close together form one event; because
+//! previous frame. Damage then persists in every picture predicted from a
+//! damaged one, so the event lasts until the next clean key frame (or, in
+//! streams without regular key frames, `propagation_s` after the last
+//! damaged frame). Damaged frames close together form one event; because
 //! damage only comes from the decoder, ordinary low-bitrate compression —
 //! blocky as it may look — never opens an event.
 //!
@@ -33,10 +36,15 @@ pub struct BlockCorruptionConfig {
     /// Shortest event reported, seconds. 0: a single damaged frame is
     /// visible and worth reporting.
     pub min_duration_s: f64,
-    /// Damaged frames this close together form one event, seconds. 0.5 s:
-    /// burst loss damages a run of frames with clean ones in between, and a
-    /// viewer sees one glitch.
+    /// Damage this close together forms one event, seconds. 1 s: network
+    /// loss comes in bursts that damage a run of frames, with clean frames
+    /// (even a clean key frame) in between, and a viewer sees one glitchy
+    /// stretch, not several defects.
     pub merge_gap_s: f64,
+    /// Longest time damage is assumed to persist after the last damaged
+    /// frame when no key frame comes, seconds. 2 s: the GOP length of most
+    /// broadcast and streaming encodes; intra-refresh streams heal within it.
+    pub propagation_s: f64,
     /// Weight of the clean-picture baseline of `grid_edge_fraction`: an
     /// exponential average over roughly 1/α sampled clean frames (α = 0.1:
     /// the last ~10 samples, about 3 s at 25 fps with one frame in 8 sampled).
@@ -45,7 +53,7 @@ pub struct BlockCorruptionConfig {
 
 impl Default for BlockCorruptionConfig {
     fn default() -> Self {
-        BlockCorruptionConfig { min_duration_s: 0.0, merge_gap_s: 0.5, baseline_alpha: 0.1 }
+        BlockCorruptionConfig { min_duration_s: 0.0, merge_gap_s: 1.0, propagation_s: 2.0, baseline_alpha: 0.1 }
     }
 }
 
@@ -63,6 +71,8 @@ pub struct BlockCorruptionDetector {
     config: BlockCorruptionConfig,
     tracker: IntervalTracker,
     pending_signals: usize,
+    /// Media time of the last damaged frame while the damage persists.
+    tainted_since_damage: Option<f64>,
     baseline: Option<f64>,
     acc: Acc,
 }
@@ -71,7 +81,14 @@ impl BlockCorruptionDetector {
     /// A detector with the given thresholds.
     pub fn new(config: BlockCorruptionConfig) -> Self {
         let tracker = IntervalTracker::new(config.min_duration_s, config.merge_gap_s);
-        BlockCorruptionDetector { config, tracker, pending_signals: 0, baseline: None, acc: Acc::default() }
+        BlockCorruptionDetector {
+            config,
+            tracker,
+            pending_signals: 0,
+            tainted_since_damage: None,
+            baseline: None,
+            acc: Acc::default(),
+        }
     }
 
     fn emit(&self, iv: (f64, f64), out: &mut Vec<DefectEvent>) {
@@ -112,7 +129,14 @@ impl Detector for BlockCorruptionDetector {
 
     fn on_frame(&mut self, f: &FrameFeatures, out: &mut Vec<DefectEvent>) {
         let damaged = f.errors.any() || self.pending_signals > 0;
-        let step = self.tracker.update(f.pts_s, f.pts_s + f.duration_s, damaged);
+        if damaged {
+            self.tainted_since_damage = Some(f.pts_s);
+        } else if let Some(last) = self.tainted_since_damage {
+            if f.key || f.pts_s - last > self.config.propagation_s {
+                self.tainted_since_damage = None;
+            }
+        }
+        let step = self.tracker.update(f.pts_s, f.pts_s + f.duration_s, self.tainted_since_damage.is_some());
         if let Some(iv) = step.closed {
             self.emit(iv, out);
         }
@@ -153,7 +177,12 @@ mod tests {
             mean_luma: 100.0,
             dark_fraction: 0.0,
             is_black: false,
-            motion: Some(Motion { mafd: if concealed { 0.3 } else { 3.0 }, max_block_mafd: 20.0, mean_delta: 0.0 }),
+            motion: Some(Motion {
+                mafd: if concealed { 0.3 } else { 3.0 },
+                max_block_mafd: 20.0,
+                mean_delta: 0.0,
+                changed_fraction: 0.0,
+            }),
             blockiness: Some(blockiness),
             errors: FrameErrors { concealed, ..FrameErrors::default() },
             key: i.is_multiple_of(25),
@@ -175,6 +204,20 @@ mod tests {
         assert!((e.start_s - 4.04).abs() < 0.05 && (e.end_s - 5.0).abs() < 0.05, "{e:?}");
         assert!((e.evidence["grid_edge_baseline"] - 0.02).abs() < 0.005);
         assert!(e.confidence > 0.9);
+    }
+
+    #[test]
+    fn damage_persists_until_the_next_clean_key_frame() {
+        let mut d = BlockCorruptionDetector::new(BlockCorruptionConfig::default());
+        let mut out = Vec::new();
+        for i in 0..250 {
+            // Two damaged frames at 2.0 s; key frames every second (25 frames).
+            d.on_frame(&frame(i, i == 50 || i == 51, 0.02), &mut out);
+        }
+        d.finish(&mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!((out[0].start_s - 2.0).abs() < 0.01 && (out[0].end_s - 3.0).abs() < 0.01, "{out:?}");
+        assert_eq!(out[0].evidence["damaged_frames"], 2.0);
     }
 
     #[test]

@@ -87,6 +87,67 @@ pub struct OffsetEstimate {
     pub correlation: f64,
 }
 
+/// Running statistics of a set of estimates in constant memory: the median
+/// comes from a 5 ms histogram over the searched range.
+#[derive(Debug, Clone)]
+struct OffsetSummary {
+    count: usize,
+    correlation_sum: f64,
+    min_ms: f64,
+    max_ms: f64,
+    first_centre_s: f64,
+    last_centre_s: f64,
+    max_lag_ms: f64,
+    histogram: Vec<u32>,
+}
+
+/// Width of a histogram bin, ms (estimates sit on a 5 ms grid).
+const BIN_MS: f64 = 5.0;
+
+impl OffsetSummary {
+    fn new(first: &OffsetEstimate, max_lag_ms: f64) -> Self {
+        let bins = (2.0 * max_lag_ms / BIN_MS).round() as usize + 1;
+        let mut s = OffsetSummary {
+            count: 0,
+            correlation_sum: 0.0,
+            min_ms: f64::INFINITY,
+            max_ms: f64::NEG_INFINITY,
+            first_centre_s: first.centre_s,
+            last_centre_s: first.centre_s,
+            max_lag_ms,
+            histogram: vec![0; bins],
+        };
+        s.add(first);
+        s
+    }
+
+    fn add(&mut self, e: &OffsetEstimate) {
+        self.count += 1;
+        self.correlation_sum += e.correlation;
+        self.min_ms = self.min_ms.min(e.offset_ms);
+        self.max_ms = self.max_ms.max(e.offset_ms);
+        self.last_centre_s = e.centre_s;
+        let bin = ((e.offset_ms + self.max_lag_ms) / BIN_MS).round().clamp(0.0, (self.histogram.len() - 1) as f64);
+        self.histogram[bin as usize] += 1;
+    }
+
+    fn mean_correlation(&self) -> f64 {
+        self.correlation_sum / self.count.max(1) as f64
+    }
+
+    fn median_ms(&self) -> f64 {
+        let half = self.count.div_ceil(2) as u32;
+        let mut seen = 0;
+        for (i, n) in self.histogram.iter().enumerate() {
+            seen += n;
+            if seen >= half {
+                return i as f64 * BIN_MS - self.max_lag_ms;
+            }
+        }
+        0.0
+    }
+}
+
 /// A visual onset counts as an event at this many levels above the median.
 const VISUAL_EVENT_LEVELS: f64 = 8.0;
 
@@ -95,7 +156,7 @@ pub struct DesyncDetector {
     config: DesyncConfig,
     /// The open defect: its estimates so far, and the confident in-sync
     /// estimates seen since the last out-of-sync one.
-    open: Option<(Vec<OffsetEstimate>, usize)>,
+    open: Option<(OffsetSummary, usize)>,
     /// (pts, visual onset strength)
     visual: VecDeque<(f64, f64)>,
     recent_mafd: VecDeque<(f64, f64)>,
@@ -104,7 +165,8 @@ pub struct DesyncDetector {
     audio_t0: Option<f64>,
     energy_history: VecDeque<f64>,
     next_estimate_s: f64,
-    estimates: Vec<OffsetEstimate>,
+    /// Every estimate of the input, for the summary.
+    all: Option<OffsetSummary>,
 }
 
 impl DesyncDetector {
@@ -120,13 +182,8 @@ impl DesyncDetector {
             audio_t0: None,
             energy_history: VecDeque::new(),
             next_estimate_s: first,
-            estimates: Vec::new(),
+            all: None,
         }
-    }
-
-    /// Every estimate made so far, in media order.
-    pub fn estimates(&self) -> &[OffsetEstimate] {
-        &self.estimates
     }
 
     fn audio_end_s(&self) -> f64 {
@@ -200,14 +257,18 @@ impl DesyncDetector {
             let end_s = self.next_estimate_s;
             self.next_estimate_s += self.config.hop_s;
             let Some(est) = self.estimate(end_s) else { continue };
-            self.estimates.push(est);
+            let max_lag = self.config.max_lag_ms;
+            match self.all.as_mut() {
+                Some(all) => all.add(&est),
+                None => self.all = Some(OffsetSummary::new(&est, max_lag)),
+            }
             let bad = est.offset_ms > self.config.late_ms || est.offset_ms < -self.config.early_ms;
             match (&mut self.open, bad) {
                 (Some((run, good)), true) => {
-                    run.push(est);
+                    run.add(&est);
                     *good = 0;
                 }
-                (None, true) => self.open = Some((vec![est], 0)),
+                (None, true) => self.open = Some((OffsetSummary::new(&est, max_lag), 0)),
                 (Some((_, good)), false) => {
                     *good += 1;
                     if *good >= 2 {
@@ -220,12 +281,23 @@ impl DesyncDetector {
         self.trim();
     }
 
+    /// Drops data no future estimate needs. When one stream runs far ahead
+    /// of the other (or the other is absent), estimates that could no longer
+    /// be made are skipped, so memory stays bounded on any input.
     fn trim(&mut self) {
+        let lag_s = self.config.max_lag_ms / 1000.0;
+        let video_end = self.visual.back().map_or(f64::NEG_INFINITY, |(t, _)| *t);
+        let latest = video_end.max(self.audio_end_s());
+        let horizon = latest - (self.config.window_s + lag_s + 2.0);
+        if self.next_estimate_s < horizon + self.config.window_s {
+            let skipped = ((horizon + self.config.window_s - self.next_estimate_s) / self.config.hop_s).ceil();
+            self.next_estimate_s += skipped * self.config.hop_s;
+        }
         let keep_from = self.next_estimate_s - self.config.window_s - 1.0;
         while self.visual.front().is_some_and(|(t, _)| *t < keep_from) {
             self.visual.pop_front();
         }
-        let keep_audio_from = keep_from - self.config.max_lag_ms / 1000.0 - 1.0;
+        let keep_audio_from = keep_from - lag_s - 1.0;
         while let Some(t0) = self.audio_t0.filter(|t0| *t0 < keep_audio_from && !self.audio.is_empty()) {
             self.audio.pop_front();
             self.audio_t0 = Some(t0 + BLOCK_S);
@@ -236,27 +308,23 @@ impl DesyncDetector {
     fn close(&mut self, out: &mut Vec<DefectEvent>) {
         let Some((run, _)) = self.open.take() else { return };
         let half = self.config.hop_s / 2.0;
-        let (Some(first), Some(last)) = (run.first(), run.last()) else { return };
-        let iv = (first.centre_s - half, last.centre_s + half);
+        let iv = (run.first_centre_s - half, run.last_centre_s + half);
         if iv.1 - iv.0 + 1e-9 < self.config.min_duration_s {
             return;
         }
-        let mut offsets: Vec<f64> = run.iter().map(|e| e.offset_ms).collect();
-        offsets.sort_by(f64::total_cmp);
-        let median = offsets[offsets.len() / 2];
-        let corr = run.iter().map(|e| e.correlation).sum::<f64>() / run.len() as f64;
+        let corr = run.mean_correlation();
         let mut ev = event(
             DefectType::AvDesync,
             iv,
             corr,
             evidence([
-                ("estimates", run.len() as f64),
+                ("estimates", run.count as f64),
                 ("mean_correlation", corr),
-                ("min_offset_ms", offsets[0]),
-                ("max_offset_ms", offsets[offsets.len() - 1]),
+                ("min_offset_ms", run.min_ms),
+                ("max_offset_ms", run.max_ms),
             ]),
         );
-        ev.offset_ms = Some(median.round());
+        ev.offset_ms = Some(run.median_ms().round());
         out.push(ev);
     }
 }
@@ -331,16 +399,11 @@ impl Detector for DesyncDetector {
     }
 
     fn summary(&self) -> Option<Evidence> {
-        if self.estimates.is_empty() {
-            return None;
-        }
-        let mut offsets: Vec<f64> = self.estimates.iter().map(|e| e.offset_ms).collect();
-        offsets.sort_by(f64::total_cmp);
-        let corr = self.estimates.iter().map(|e| e.correlation).sum::<f64>() / self.estimates.len() as f64;
+        let all = self.all.as_ref()?;
         Some(evidence([
-            ("median_offset_ms", offsets[offsets.len() / 2]),
-            ("estimates", self.estimates.len() as f64),
-            ("mean_correlation", (corr * 1000.0).round() / 1000.0),
+            ("median_offset_ms", all.median_ms()),
+            ("estimates", all.count as f64),
+            ("mean_correlation", (all.mean_correlation() * 1000.0).round() / 1000.0),
         ]))
     }
 }
@@ -402,7 +465,12 @@ mod tests {
                     mean_luma: 100.0,
                     dark_fraction: 0.0,
                     is_black: false,
-                    motion: (frame_i > 0).then_some(Motion { mafd, max_block_mafd: mafd, mean_delta: 0.0 }),
+                    motion: (frame_i > 0).then_some(Motion {
+                        mafd,
+                        max_block_mafd: mafd,
+                        mean_delta: 0.0,
+                        changed_fraction: 0.0,
+                    }),
                     blockiness: None,
                     errors: FrameErrors::default(),
                     key: false,
@@ -445,6 +513,33 @@ mod tests {
         let (events, d) = run(40.0, 120.0, 5);
         assert!(events.is_empty(), "{events:?}");
         assert!((d.summary().unwrap()["median_offset_ms"] - 120.0).abs() <= 20.0);
+    }
+
+    #[test]
+    fn memory_stays_bounded_without_audio() {
+        let mut d = DesyncDetector::new(DesyncConfig::default());
+        let mut out = Vec::new();
+        for i in 0..25 * 600 {
+            let f = FrameFeatures {
+                pts_s: f64::from(i) / 25.0,
+                duration_s: 0.04,
+                mean_luma: 100.0,
+                dark_fraction: 0.0,
+                is_black: false,
+                motion: Some(Motion {
+                    mafd: f64::from(i % 13),
+                    max_block_mafd: 20.0,
+                    mean_delta: 0.0,
+                    changed_fraction: 0.0,
+                }),
+                blockiness: None,
+                errors: FrameErrors::default(),
+                key: false,
+            };
+            d.on_frame(&f, &mut out);
+        }
+        assert!(d.visual.len() < 25 * 25, "{} frames kept", d.visual.len());
+        assert!(out.is_empty() && d.summary().is_none());
     }
 
     #[test]

@@ -35,12 +35,14 @@ pub struct FreezeConfig {
     /// small moving object (a ticker, a face) on a still background keeps
     /// the picture alive even though the global difference is tiny.
     pub still_block_mafd: f64,
-    /// A frame whose structural difference from the previous one (the mean
-    /// absolute difference less the change of mean brightness) is at least
-    /// this many levels is a scene cut. 20: cuts between unrelated shots
-    /// measure 25–80; fast motion within a shot stays under 15; a flash or a
-    /// fade changes brightness, not structure, and is not a cut.
+    /// A frame that differs from the previous one by at least this many
+    /// levels on average… 20: cuts between unrelated shots measure 25–80;
+    /// fast motion within a shot stays under 15.
     pub cut_mafd: f64,
+    /// …over at least this fraction of its 16×16 blocks is a scene cut.
+    /// 0.5: a cut replaces the whole picture; a flash, a graphic popping in
+    /// or a large moving object changes only part of it.
+    pub cut_area: f64,
     /// The content was "in motion" before a still run when the median
     /// structural change over the preceding second was at least this. 0.5:
     /// the same order as the still threshold, so anything not still counts.
@@ -62,11 +64,21 @@ impl Default for FreezeConfig {
             still_mafd: 0.5,
             still_block_mafd: 3.0,
             cut_mafd: 20.0,
+            cut_area: 0.5,
             motion_mafd: 0.5,
             motion_window_s: 1.0,
             refresh_mafd: 2.0,
         }
     }
+}
+
+/// The change a frame brought, as remembered for the look-back.
+#[derive(Debug, Clone, Copy, Default)]
+struct Change {
+    t: f64,
+    structural: f64,
+    mafd: f64,
+    changed_fraction: f64,
 }
 
 /// Why the current still run is (or is not) a freeze.
@@ -82,7 +94,7 @@ struct StillRun {
 pub struct FreezeDetector {
     config: FreezeConfig,
     tracker: IntervalTracker,
-    history: VecDeque<(f64, f64, f64)>,
+    history: VecDeque<Change>,
     run: Option<StillRun>,
 }
 
@@ -116,8 +128,8 @@ impl FreezeDetector {
         let mut recent: Vec<f64> = self
             .history
             .iter()
-            .filter(|(t, _, _)| *t < before_s && *t >= before_s - self.config.motion_window_s)
-            .map(|(_, structural, _)| *structural)
+            .filter(|c| c.t < before_s && c.t >= before_s - self.config.motion_window_s)
+            .map(|c| c.structural)
             .collect();
         if recent.is_empty() {
             return 0.0;
@@ -134,7 +146,7 @@ impl Detector for FreezeDetector {
 
     fn on_frame(&mut self, f: &FrameFeatures, out: &mut Vec<DefectEvent>) {
         let Some(m) = f.motion else {
-            self.history.push_back((f.pts_s, 0.0, 0.0));
+            self.history.push_back(Change { t: f.pts_s, ..Change::default() });
             return;
         };
         let unchanged = m.mafd <= self.config.still_mafd && m.max_block_mafd <= self.config.still_block_mafd;
@@ -146,13 +158,12 @@ impl Detector for FreezeDetector {
         if still && self.run.is_none() {
             // The still picture is the previous frame; it arrived with the
             // change recorded for that frame.
-            let entry = self.history.back().copied().unwrap_or((f.pts_s, 0.0, 0.0));
-            let (entry_t, entry_structural, entry_mafd) = entry;
-            let prior_motion = self.prior_motion(entry_t);
-            let cut = entry_structural >= self.config.cut_mafd;
+            let entry = self.history.back().copied().unwrap_or(Change { t: f.pts_s, ..Change::default() });
+            let prior_motion = self.prior_motion(entry.t);
+            let cut = entry.mafd >= self.config.cut_mafd && entry.changed_fraction >= self.config.cut_area;
             self.run = Some(StillRun {
                 is_freeze: !cut && prior_motion >= self.config.motion_mafd,
-                entry_mafd,
+                entry_mafd: entry.mafd,
                 prior_motion,
                 max_mafd: m.mafd,
             });
@@ -168,8 +179,13 @@ impl Detector for FreezeDetector {
         if let (Some(iv), Some(run)) = (step.closed, ended) {
             self.emit(iv, run, out);
         }
-        self.history.push_back((f.pts_s, m.structural(), m.mafd));
-        while self.history.front().is_some_and(|(t, _, _)| *t < f.pts_s - self.config.motion_window_s - 1.0) {
+        self.history.push_back(Change {
+            t: f.pts_s,
+            structural: m.structural(),
+            mafd: m.mafd,
+            changed_fraction: m.changed_fraction,
+        });
+        while self.history.front().is_some_and(|c| c.t < f.pts_s - self.config.motion_window_s - 1.0) {
             self.history.pop_front();
         }
     }
@@ -196,7 +212,12 @@ mod tests {
             mean_luma: if black { 16.0 } else { 120.0 },
             dark_fraction: if black { 1.0 } else { 0.0 },
             is_black: black,
-            motion: (i > 0).then_some(Motion { mafd, max_block_mafd: mafd * 3.0, mean_delta }),
+            motion: (i > 0).then_some(Motion {
+                mafd,
+                max_block_mafd: mafd * 3.0,
+                mean_delta,
+                changed_fraction: if mafd >= 20.0 { 0.9 } else { 0.1 },
+            }),
             blockiness: None,
             errors: FrameErrors::default(),
             key: false,
@@ -250,6 +271,19 @@ mod tests {
     }
 
     #[test]
+    fn freeze_on_a_flash_frame_is_still_a_freeze() {
+        // A graphic flashes over a quarter of the picture and the feed
+        // freezes on that very frame.
+        let mut frames =
+            clip(&[(75, 4.0, 0.1, false), (1, 30.0, 27.0, false), (50, 0.0, 0.0, false), (25, 4.0, 0.1, false)]);
+        if let Some(m) = frames[75].motion.as_mut() {
+            m.changed_fraction = 0.25;
+        }
+        let events = run(&frames);
+        assert_eq!(events.len(), 1, "{events:?}");
+    }
+
+    #[test]
     fn still_from_the_start_is_content() {
         assert!(run(&clip(&[(100, 0.0, 0.0, false), (25, 3.0, 0.0, false)])).is_empty());
     }
@@ -277,7 +311,7 @@ mod tests {
         let mut frames = clip(&[(75, 4.0, 0.1, false), (50, 0.0, 0.0, false), (50, 4.0, 0.1, false)]);
         // The encoder re-codes the frozen picture as an I-frame at 4.0 s.
         frames[100].key = true;
-        frames[100].motion = Some(Motion { mafd: 1.5, max_block_mafd: 3.8, mean_delta: 0.0 });
+        frames[100].motion = Some(Motion { mafd: 1.5, max_block_mafd: 3.8, mean_delta: 0.0, changed_fraction: 0.0 });
         let events = run(&frames);
         assert_eq!(events.len(), 1, "{events:?}");
         assert!((events[0].end_s - 5.0).abs() < 0.05, "{events:?}");

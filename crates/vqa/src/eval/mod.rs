@@ -65,6 +65,36 @@ impl ToolResult {
     }
 }
 
+/// Wall times of one clip, single-threaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClipTiming {
+    /// Picture height (0 without video).
+    pub height: usize,
+    /// Seconds of media.
+    pub media_s: f64,
+    /// showrunner, all detectors.
+    pub showrunner: Duration,
+    /// FFmpeg's filter chain, when the baseline was run.
+    pub ffmpeg_filters: Option<Duration>,
+    /// FFmpeg decode-only, when the baseline was run.
+    pub decode: Option<Duration>,
+}
+
+/// Throughput of the three passes over a set of clips, media s per wall s.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Throughput {
+    /// Clips in the set.
+    pub clips: usize,
+    /// Seconds of media in the set.
+    pub media_s: f64,
+    /// showrunner, all detectors.
+    pub showrunner: f64,
+    /// FFmpeg's filter chain.
+    pub ffmpeg_filters: Option<f64>,
+    /// FFmpeg decode-only.
+    pub decode: Option<f64>,
+}
+
 /// The outcome of an evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
@@ -82,12 +112,24 @@ pub struct EvalReport {
     pub desync: Vec<(f64, Option<f64>)>,
     /// Events of types the corpus does not label (e.g. loudness), by clip.
     pub unlabelled_events: Vec<(String, DefectEvent)>,
+    /// Per-clip wall times, in corpus order.
+    pub timings: Vec<ClipTiming>,
 }
 
 impl EvalReport {
-    /// Media seconds per wall second for a wall time.
-    pub fn speed(&self, wall: Duration) -> f64 {
-        self.media_s / wall.as_secs_f64().max(1e-9)
+    /// Throughput over the clips whose picture height passes `keep`.
+    pub fn throughput(&self, keep: impl Fn(usize) -> bool) -> Throughput {
+        let clips: Vec<&ClipTiming> = self.timings.iter().filter(|t| keep(t.height)).collect();
+        let media_s: f64 = clips.iter().map(|t| t.media_s).sum();
+        let speed =
+            |walls: Option<Vec<Duration>>| walls.map(|w| media_s / w.iter().sum::<Duration>().as_secs_f64().max(1e-9));
+        Throughput {
+            clips: clips.len(),
+            media_s,
+            showrunner: speed(Some(clips.iter().map(|t| t.showrunner).collect())).unwrap_or(0.0),
+            ffmpeg_filters: speed(clips.iter().map(|t| t.ffmpeg_filters).collect()),
+            decode: speed(clips.iter().map(|t| t.decode).collect()),
+        }
     }
 
     /// Recall of desync labels whose offset magnitude is at least `min_ms`.
@@ -134,8 +176,15 @@ pub fn evaluate(
         progress(i, total, name);
         let started = Instant::now();
         let analysis = analyze(&path.display().to_string(), config, &DefectType::ALL, &options, |_, _| {})?;
-        report.showrunner.wall += started.elapsed();
+        let wall = started.elapsed();
+        report.showrunner.wall += wall;
         report.media_s += analysis.stats.media_s;
+        report.timings.push(ClipTiming {
+            height: analysis.stats.height,
+            media_s: analysis.stats.media_s,
+            showrunner: wall,
+            ..ClipTiming::default()
+        });
         let clip_labels = &labels[*name];
         let score = score_clip(clip_labels, &analysis.events, &SCORED);
         for (kind, c) in score.counts {
@@ -161,6 +210,7 @@ pub fn evaluate(
             progress(clips.len() + i, total, name);
             let (events, wall) = ffmpeg::detect(path, &scratch).map_err(EvalError::Baseline)?;
             ff.wall += wall;
+            report.timings[i].ffmpeg_filters = Some(wall);
             let score = score_clip(&labels[*name], &events, &ffmpeg::COVERED);
             for (kind, c) in score.counts {
                 ff.counts.entry(kind).or_default().add(c);
@@ -171,7 +221,9 @@ pub fn evaluate(
         }
         for (i, (name, path)) in clips.iter().enumerate() {
             progress(2 * clips.len() + i, total, name);
-            decode += ffmpeg::decode_only(path).map_err(EvalError::Baseline)?;
+            let wall = ffmpeg::decode_only(path).map_err(EvalError::Baseline)?;
+            decode += wall;
+            report.timings[i].decode = Some(wall);
         }
         let _ = std::fs::remove_dir_all(&scratch);
         report.ffmpeg = Some(ff);
