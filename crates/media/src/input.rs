@@ -334,19 +334,26 @@ impl MediaInput {
         self.signal(SignalKind::DecodeError, stream, self.last_pts_s, &detail);
     }
 
+    /// Whether a frame was received; reports a decoder failure as a signal.
+    fn received(&mut self, stream: StreamKind, result: Result<bool, ffmpeg_next::Error>) -> bool {
+        match result {
+            Ok(got) => got,
+            Err(e) => {
+                self.decode_error(stream, &e);
+                false
+            }
+        }
+    }
+
     fn drain_video(&mut self) {
         loop {
             let Some(v) = self.video.as_mut() else { return };
             let mut decoded = frame::Video::empty();
-            match v.decoder.receive_frame(&mut decoded) {
-                Ok(()) => {}
-                Err(ffmpeg_next::Error::Eof) => return,
-                Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => return,
-                Err(e) => {
-                    self.decode_error(StreamKind::Video, &e);
-                    return;
-                }
+            let result = receive(&mut v.decoder, &mut decoded);
+            if !self.received(StreamKind::Video, result) {
+                return;
             }
+            let Some(v) = self.video.as_mut() else { return };
             let Some(ts) = decoded.timestamp().or(decoded.pts()) else { continue };
             let pts_s = seconds(ts, v.time_base) - self.start_s;
             let picture = match v.scaler.as_mut() {
@@ -374,15 +381,11 @@ impl MediaInput {
         loop {
             let Some(a) = self.audio.as_mut() else { return };
             let mut decoded = frame::Audio::empty();
-            match a.decoder.receive_frame(&mut decoded) {
-                Ok(()) => {}
-                Err(ffmpeg_next::Error::Eof) => return,
-                Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => return,
-                Err(e) => {
-                    self.decode_error(StreamKind::Audio, &e);
-                    return;
-                }
+            let result = receive(&mut a.decoder, &mut decoded);
+            if !self.received(StreamKind::Audio, result) {
+                return;
             }
+            let Some(a) = self.audio.as_mut() else { return };
             let Some(ts) = decoded.timestamp().or(decoded.pts()) else { continue };
             let pts_s = seconds(ts, a.time_base) - self.start_s;
             let Some(chunk) = AudioChunk::from_ffmpeg(&decoded, pts_s) else { continue };
@@ -422,6 +425,17 @@ fn convert(v: &mut VideoState, decoded: &frame::Video) -> Option<frame::Video> {
     scaler.run(decoded, &mut out).ok()?;
     out.set_pts(decoded.pts());
     Some(out)
+}
+
+/// Asks a decoder for its next frame: `Ok(true)` with a frame, `Ok(false)`
+/// when it needs more input or is drained, `Err` when it failed.
+fn receive(decoder: &mut decoder::Opened, frame: &mut frame::Frame) -> Result<bool, ffmpeg_next::Error> {
+    match decoder.receive_frame(frame) {
+        Ok(()) => Ok(true),
+        Err(ffmpeg_next::Error::Eof) => Ok(false),
+        Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn libc_eagain() -> i32 {

@@ -8,6 +8,17 @@ use showrunner_core::DefectType;
 
 use super::CorpusError;
 
+/// The defect types a corpus injects and labels (loudness is measured, not
+/// injected).
+pub const LABELLED: [DefectType; 6] = [
+    DefectType::VideoFreeze,
+    DefectType::Black,
+    DefectType::BlockCorruption,
+    DefectType::AudioSilence,
+    DefectType::AudioClipping,
+    DefectType::AvDesync,
+];
+
 /// One injected defect: `{type, start_s, end_s, params}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Label {

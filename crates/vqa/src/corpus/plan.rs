@@ -7,7 +7,7 @@ use rand::Rng;
 use showrunner_core::DefectType;
 
 use super::damage::DamageMode;
-use super::labels::Role;
+use super::labels::{Role, LABELLED};
 
 /// The content a clip is made from.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,14 +169,7 @@ pub fn plan_clip(index: usize, rng: &mut impl Rng) -> ClipPlan {
     let duration_s = f64::from(rng.gen_range(24u32..=44));
     let mut kinds: Vec<DefectType> = Vec::new();
     if role == Role::Defects {
-        let rotation = [
-            DefectType::VideoFreeze,
-            DefectType::Black,
-            DefectType::BlockCorruption,
-            DefectType::AudioSilence,
-            DefectType::AudioClipping,
-            DefectType::AvDesync,
-        ];
+        let rotation = LABELLED;
         // Walk the rotation so consecutive defect clips cover every type.
         let n = if rng.gen_bool(0.5) { 3 } else { 2 };
         let first = (index * 2 + index / 5) % rotation.len();
@@ -311,14 +304,7 @@ mod tests {
         let a = plans(5);
         assert_eq!(a, plans(5));
         assert_ne!(a, plans(6));
-        for kind in [
-            DefectType::VideoFreeze,
-            DefectType::Black,
-            DefectType::BlockCorruption,
-            DefectType::AudioSilence,
-            DefectType::AudioClipping,
-            DefectType::AvDesync,
-        ] {
+        for kind in LABELLED {
             let n = a.iter().flat_map(|p| &p.injections).filter(|i| i.kind() == kind).count();
             assert!(n >= 6, "{kind}: {n}");
         }

@@ -14,18 +14,11 @@ use showrunner_media::OpenOptions;
 use self::score::{score_clip, Counts};
 use crate::analysis::analyze;
 use crate::config::VqaConfig;
-use crate::corpus::labels::{read_json, Labels, Manifest, Role};
+use crate::corpus::labels::{read_json, Labels, Manifest, Role, LABELLED};
 use crate::corpus::CorpusError;
 
-/// The defect types a corpus labels and the evaluation scores.
-pub const SCORED: [DefectType; 6] = [
-    DefectType::VideoFreeze,
-    DefectType::Black,
-    DefectType::BlockCorruption,
-    DefectType::AudioSilence,
-    DefectType::AudioClipping,
-    DefectType::AvDesync,
-];
+/// The defect types the evaluation scores: those a corpus labels.
+pub const SCORED: [DefectType; 6] = LABELLED;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
