@@ -198,3 +198,29 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(bad_config.status.code(), Some(2));
     assert!(stderr(&bad_config).contains("/nonexistent/showrunner.toml"));
 }
+
+#[test]
+fn audio_only_input_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("radio.m4a");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=330:sample_rate=44100:duration=5",
+        "-af",
+        "volume=0:enable='between(t,1.5,3)'",
+        "-c:a",
+        "aac",
+        path.to_str().unwrap(),
+    ]);
+    let out = showrunner(&["analyze", "--json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let e: serde_json::Value = serde_json::from_str(stdout.lines().next().expect("one event")).unwrap();
+    assert_eq!(e["type"], "audio_silence");
+    assert!(
+        (e["start_s"].as_f64().unwrap() - 1.5).abs() <= 0.2 && (e["end_s"].as_f64().unwrap() - 3.0).abs() <= 0.2,
+        "{e}"
+    );
+}
