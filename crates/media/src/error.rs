@@ -50,20 +50,23 @@ pub enum MediaError {
     },
 }
 
+/// Linux errno values FFmpeg passes through (`AVERROR(errno)`).
+const ENOENT: i32 = 2;
+/// Resource temporarily unavailable: the decoder wants more input.
+pub(crate) const EAGAIN: i32 = 11;
+const ETIMEDOUT: i32 = 110;
+const ECONNREFUSED: i32 = 111;
+
 /// Turns FFmpeg's error into a sentence a user can act on.
 pub(crate) fn describe(err: &ffmpeg_next::Error) -> String {
     use ffmpeg_next::Error;
     match err {
         Error::InvalidData => "not a recognised media file (invalid data found)".to_string(),
-        Error::Other { errno } if *errno == libc_enoent() => "no such file or directory".to_string(),
-        Error::Other { errno } if *errno == 111 => "connection refused".to_string(),
-        Error::Other { errno } if *errno == 110 => "connection timed out".to_string(),
+        Error::Other { errno } if *errno == ENOENT => "no such file or directory".to_string(),
+        Error::Other { errno } if *errno == ECONNREFUSED => "connection refused".to_string(),
+        Error::Other { errno } if *errno == ETIMEDOUT => "connection timed out".to_string(),
         Error::ProtocolNotFound => "unsupported protocol".to_string(),
         Error::DemuxerNotFound => "unknown container format".to_string(),
         other => other.to_string(),
     }
-}
-
-fn libc_enoent() -> i32 {
-    2
 }

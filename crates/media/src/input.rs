@@ -6,7 +6,7 @@ use std::path::Path;
 use ffmpeg_next::{codec, decoder, format, frame, media, software, Dictionary, Packet, Rational};
 
 use crate::audio::AudioChunk;
-use crate::error::{describe, MediaError};
+use crate::error::{describe, MediaError, EAGAIN};
 use crate::signal::{DecoderSignal, SignalKind, StreamKind};
 use crate::timeline::Timeline;
 use crate::video::{has_luma8, VideoFrame};
@@ -237,7 +237,7 @@ impl MediaInput {
                 self.eof = true;
                 self.check_truncation()
             }
-            Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => Ok(()),
+            Err(ffmpeg_next::Error::Other { errno }) if errno == EAGAIN => Ok(()),
             Err(e) => {
                 self.flush();
                 self.eof = true;
@@ -326,7 +326,7 @@ impl MediaInput {
 
     fn decode_error(&mut self, stream: StreamKind, err: &ffmpeg_next::Error) {
         if matches!(err, ffmpeg_next::Error::Eof)
-            || matches!(err, ffmpeg_next::Error::Other { errno } if *errno == libc_eagain())
+            || matches!(err, ffmpeg_next::Error::Other { errno } if *errno == EAGAIN)
         {
             return;
         }
@@ -433,13 +433,9 @@ fn receive(decoder: &mut decoder::Opened, frame: &mut frame::Frame) -> Result<bo
     match decoder.receive_frame(frame) {
         Ok(()) => Ok(true),
         Err(ffmpeg_next::Error::Eof) => Ok(false),
-        Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => Ok(false),
+        Err(ffmpeg_next::Error::Other { errno }) if errno == EAGAIN => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-fn libc_eagain() -> i32 {
-    11
 }
 
 fn codec_name(stream: &format::stream::Stream) -> String {
