@@ -1,4 +1,5 @@
-//! Plain-text tables for terminal output, columns sized to their content.
+//! Terminal output: plain-text tables with columns sized to their content,
+//! and writing to a standard output that may be a closed pipe.
 
 /// A table with a header row; numbers are right-aligned, text left-aligned.
 pub struct Table {
@@ -63,6 +64,17 @@ impl Table {
             out.push_str(&line(row));
         }
         out
+    }
+}
+
+/// Writes `text` to standard output. A closed pipe (`showrunner … | head`)
+/// is not an error: the reader has what it wanted.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

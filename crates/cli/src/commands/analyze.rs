@@ -76,20 +76,25 @@ pub fn run(args: Args) -> Result<i32> {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(input) = args.inputs.get(i) else { break };
                 let bar = bars.add(ProgressBar::new(0).with_style(style.clone()).with_prefix(input.clone()));
-                let report = analyze(input, &config, &enabled, &options, |pos, duration| {
-                    if let Some(d) = duration {
-                        bar.set_length(d.ceil() as u64);
-                    }
-                    bar.set_position(pos as u64);
-                });
+                // A bug in one input's analysis must not take the others down:
+                // a panic is reported as that input's failure.
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    analyze(input, &config, &enabled, &options, |pos, duration| {
+                        if let Some(d) = duration {
+                            bar.set_length(d.ceil() as u64);
+                        }
+                        bar.set_position(pos as u64);
+                    })
+                }));
                 bar.finish_and_clear();
-                if let Ok(mut slot) = results[i].lock() {
+                if let (Ok(mut slot), Ok(report)) = (results[i].lock(), report) {
                     *slot = Some(report);
                 }
             });
         }
     });
 
+    let mut stdout = String::new();
     let mut failed = false;
     let mut found = false;
     let mut defects = Table::new(&["INPUT", "TYPE", "START_S", "END_S", "DUR_S", "CONF", "EVIDENCE"]);
@@ -101,7 +106,8 @@ pub fn run(args: Args) -> Result<i32> {
                 found |= !report.events.is_empty();
                 if args.json {
                     for event in &report.events {
-                        println!("{}", serde_json::to_string(&JsonEvent { input, event })?);
+                        stdout.push_str(&serde_json::to_string(&JsonEvent { input, event })?);
+                        stdout.push('\n');
                     }
                 } else {
                     for e in &report.events {
@@ -116,21 +122,20 @@ pub fn run(args: Args) -> Result<i32> {
             }
             None => {
                 failed = true;
-                eprintln!("error: {input}: analysis did not complete");
+                eprintln!("error: {input}: internal error during analysis (please report it with the input)");
             }
         }
     }
     if !args.json {
         for line in &summaries {
-            println!("{line}");
+            stdout.push_str(line);
+            stdout.push('\n');
         }
-        println!();
-        if defects.is_empty() {
-            println!("no defects found");
-        } else {
-            println!("{}", defects.render());
-        }
+        stdout.push('\n');
+        stdout.push_str(&if defects.is_empty() { "no defects found".to_string() } else { defects.render() });
+        stdout.push('\n');
     }
+    crate::table::write_stdout(&stdout)?;
     Ok(if failed {
         2
     } else if found {
