@@ -20,7 +20,7 @@ pub const ROW_STEP: usize = 4;
 
 /// Blockiness is measured on every damaged frame and, for the clean
 /// baseline, on one frame in `BLOCKINESS_EVERY`.
-pub const BLOCKINESS_EVERY: u64 = 8;
+pub const BLOCKINESS_EVERY: u64 = 16;
 
 /// What was measured on one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]

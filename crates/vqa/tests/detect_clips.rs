@@ -185,3 +185,32 @@ fn plain_ffmpeg_freeze_without_the_corpus_generator() {
     assert!(status.success());
     assert_times(only(&events(&out), DefectType::VideoFreeze), 2.0, 4.0);
 }
+
+#[test]
+fn integrated_loudness_matches_ffmpegs_ebur128() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = render(dir.path(), "level.mp4", Source::Testsrc2, 12.0, vec![], vec![]);
+    let report = analyze(
+        &clip.display().to_string(),
+        &VqaConfig::default(),
+        &[DefectType::Loudness],
+        &OpenOptions::default(),
+        |_, _| {},
+    )
+    .expect("analysis succeeds");
+    let ours = report.summaries[&DefectType::Loudness]["integrated_lufs"];
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-i"])
+        .arg(&clip)
+        .args(["-af", "ebur128", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = &log[log.rfind("Summary:").expect("ebur128 summary")..];
+    let theirs: f64 = summary
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("I:"))
+        .and_then(|v| v.trim().trim_end_matches("LUFS").trim().parse().ok())
+        .expect("integrated loudness in the summary");
+    assert!((ours - theirs).abs() <= 0.3, "showrunner {ours} LUFS, ffmpeg ebur128 {theirs} LUFS");
+}

@@ -173,7 +173,7 @@ fn summary_line(input: &str, report: &AnalysisReport) -> String {
         for (key, label, unit) in [
             ("integrated_lufs", "integrated", "LUFS"),
             ("true_peak_dbtp", "true peak", "dBTP"),
-            ("loudness_range_lu", "LRA", "LU"),
+            ("max_short_term_lufs", "max short-term", "LUFS"),
         ] {
             if let Some(v) = l.get(key) {
                 text.push_str(&format!(" {label} {v:.1} {unit}"));

@@ -47,7 +47,7 @@ pub struct BlockCorruptionConfig {
     pub propagation_s: f64,
     /// Weight of the clean-picture baseline of `grid_edge_fraction`: an
     /// exponential average over roughly 1/α sampled clean frames (α = 0.1:
-    /// the last ~10 samples, about 3 s at 25 fps with one frame in 8 sampled).
+    /// the last ~10 samples, about 6 s at 25 fps with one frame in 16 sampled).
     pub baseline_alpha: f64,
 }
 

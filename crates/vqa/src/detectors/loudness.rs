@@ -3,9 +3,10 @@
 //!
 //! Measured with the `ebur128` crate (ITU-R BS.1770-4 K-weighting, gating,
 //! 4× oversampled true peak, histogram mode so memory stays flat however
-//! long the input). Every input gets a summary — integrated loudness,
-//! loudness range, true peak, maximum momentary and short-term loudness —
-//! reported even when nothing is wrong.
+//! long the input). Every input gets a summary — integrated loudness, true
+//! peak, maximum momentary and short-term loudness — reported even when
+//! nothing is wrong. (Loudness range is left out: it re-sums a 3 s window
+//! every second for a figure no detector uses.)
 //!
 //! The defect is about programme-level level errors (a feed 15 LU too hot,
 //! a channel mixed 20 LU too low), not about dynamics, so the window is wide
@@ -89,7 +90,7 @@ impl LoudnessDetector {
         let channels = chunk.channels.len() as u32;
         let fits = self.meter.as_ref().is_some_and(|m| m.channels() == channels && m.rate() == chunk.sample_rate);
         if !fits {
-            let mode = Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM;
+            let mode = Mode::M | Mode::S | Mode::I | Mode::TRUE_PEAK | Mode::HISTOGRAM;
             self.meter = EbuR128::new(channels, chunk.sample_rate, mode).ok();
         }
         self.meter.as_mut()
@@ -160,9 +161,6 @@ impl Detector for LoudnessDetector {
         let mut e = Evidence::new();
         if let Some(i) = meter.loudness_global().ok().and_then(finite) {
             e.insert("integrated_lufs".into(), i);
-        }
-        if let Some(lra) = meter.loudness_range().ok().and_then(finite) {
-            e.insert("loudness_range_lu".into(), lra);
         }
         let peak = (0..meter.channels()).filter_map(|c| meter.true_peak(c).ok()).fold(0.0f64, f64::max);
         if peak > 0.0 {
