@@ -21,30 +21,24 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
+/// Renders `seconds` of a moving test pattern with a 440 Hz tone into
+/// `dir/name`, with `audio_filter` applied to the tone (e.g. a dropout).
+fn av_clip(dir: &Path, name: &str, seconds: u32, audio_filter: &str) -> PathBuf {
+    let path = dir.join(name);
+    let line = format!(
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration={seconds} \
+         -f lavfi -i sine=frequency=440:sample_rate=48000:duration={seconds} \
+         -af {audio_filter} -c:v libx264 -preset ultrafast -c:a aac -shortest"
+    );
+    let mut args: Vec<&str> = line.split_whitespace().collect();
+    args.push(path.to_str().unwrap());
+    ffmpeg(&args);
+    path
+}
+
 /// A 6 s clip with a 1.5 s audio dropout from 2.0 s.
 fn clip_with_dropout(dir: &Path) -> PathBuf {
-    let path = dir.join("dropout.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=6",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000:duration=6",
-        "-af",
-        "volume=0:enable='between(t,2,3.5)'",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        path.to_str().unwrap(),
-    ]);
-    path
+    av_clip(dir, "dropout.mp4", 6, "volume=0:enable='between(t,2,3.5)'")
 }
 
 #[test]
@@ -80,25 +74,7 @@ fn detectors_flag_selects_and_set_overrides_thresholds() {
 #[test]
 fn clean_input_exits_0_with_a_table() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clean.ts");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=4",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000:duration=4",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        path.to_str().unwrap(),
-    ]);
+    let path = av_clip(dir.path(), "clean.ts", 4, "anull");
     let out = showrunner(&["analyze", "--no-progress", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -56,7 +56,8 @@ fn rates(c: Option<&Counts>) -> [String; 3] {
 }
 
 fn print_report(corpus: &std::path::Path, r: &EvalReport) {
-    println!("corpus {}: {} clips, {:.0} s of media\n", corpus.display(), r.clips, r.media_s);
+    let all = r.throughput(|_| true);
+    println!("corpus {}: {} clips, {:.0} s of media\n", corpus.display(), all.clips, all.media_s);
     let mut t = Table::new(&[
         "TYPE",
         "LABELS",
@@ -134,7 +135,7 @@ fn print_report(corpus: &std::path::Path, r: &EvalReport) {
         "SR/DECODE",
         "SR/FILTERS",
     ]);
-    for (name, tp) in [("all", r.throughput(|_| true)), ("720p", r.throughput(|h| h == 720))] {
+    for (name, tp) in [("all", all), ("720p", r.throughput(|h| h == 720))] {
         let ratio = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}", tp.showrunner / x));
         let speed = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
         t.row(vec![

@@ -39,8 +39,6 @@ pub enum EvalError {
 pub struct ToolResult {
     /// Event-level counts per type.
     pub counts: BTreeMap<DefectType, Counts>,
-    /// Wall time spent, single-threaded.
-    pub wall: Duration,
     /// Events reported on clips whose role is `clean`.
     pub clean_false_events: Vec<(String, DefectEvent)>,
 }
@@ -91,16 +89,10 @@ pub struct Throughput {
 /// The outcome of an evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
-    /// Clips evaluated.
-    pub clips: usize,
-    /// Seconds of media evaluated.
-    pub media_s: f64,
     /// showrunner's results.
     pub showrunner: ToolResult,
     /// FFmpeg's filters, when the baseline was run.
     pub ffmpeg: Option<ToolResult>,
-    /// FFmpeg decode-only wall time, when the baseline was run.
-    pub decode_wall: Option<Duration>,
     /// Every desync label: (injected offset, reported offset if detected).
     pub desync: Vec<(f64, Option<f64>)>,
     /// Events of types the corpus does not label (e.g. loudness), by clip.
@@ -162,7 +154,7 @@ pub fn evaluate(
     }
     let passes = if baseline { 3 } else { 1 };
     let total = clips.len() * passes;
-    let mut report = EvalReport { clips: clips.len(), ..EvalReport::default() };
+    let mut report = EvalReport::default();
     let options = OpenOptions { threads: 1, ..OpenOptions::default() };
 
     for (i, (name, path)) in clips.iter().enumerate() {
@@ -170,8 +162,6 @@ pub fn evaluate(
         let started = Instant::now();
         let analysis = analyze(&path.display().to_string(), config, &DefectType::ALL, &options, |_, _| {})?;
         let wall = started.elapsed();
-        report.showrunner.wall += wall;
-        report.media_s += analysis.stats.media_s;
         report.timings.push(ClipTiming {
             height: analysis.stats.height,
             media_s: analysis.stats.media_s,
@@ -198,11 +188,9 @@ pub fn evaluate(
         let scratch = std::env::temp_dir().join(format!("showrunner-eval-{}", std::process::id()));
         std::fs::create_dir_all(&scratch).map_err(|e| CorpusError::Io(scratch.display().to_string(), e))?;
         let mut ff = ToolResult::default();
-        let mut decode = Duration::ZERO;
         for (i, (name, path)) in clips.iter().enumerate() {
             progress(clips.len() + i, total, name);
             let (events, wall) = ffmpeg::detect(path, &scratch).map_err(EvalError::Baseline)?;
-            ff.wall += wall;
             report.timings[i].ffmpeg_filters = Some(wall);
             let score = score_clip(&labels[*name], &events, &ffmpeg::COVERED);
             for (kind, c) in score.counts {
@@ -214,13 +202,10 @@ pub fn evaluate(
         }
         for (i, (name, path)) in clips.iter().enumerate() {
             progress(2 * clips.len() + i, total, name);
-            let wall = ffmpeg::decode_only(path).map_err(EvalError::Baseline)?;
-            decode += wall;
-            report.timings[i].decode = Some(wall);
+            report.timings[i].decode = Some(ffmpeg::decode_only(path).map_err(EvalError::Baseline)?);
         }
         let _ = std::fs::remove_dir_all(&scratch);
         report.ffmpeg = Some(ff);
-        report.decode_wall = Some(decode);
     }
     Ok(report)
 }
