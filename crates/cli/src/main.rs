@@ -23,6 +23,8 @@ enum Command {
     /// Build labelled corpora of clips with injected defects.
     #[command(subcommand)]
     Corpus(commands::corpus::Command),
+    /// Find the dimension combinations that explain a deviating metric.
+    Localize(commands::localize::Args),
     /// Measure accuracy against labelled data.
     #[command(subcommand)]
     Eval(commands::eval::Command),
@@ -33,6 +35,7 @@ fn main() {
     let result = match cli.command {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Corpus(cmd) => commands::corpus::run(cmd),
+        Command::Localize(args) => commands::localize::run(args),
         Command::Eval(cmd) => commands::eval::run(cmd),
     };
     match result {

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use showrunner_core::config;
+use showrunner_localize::SearchConfig;
 use showrunner_vqa::VqaConfig;
 
-/// The configuration flags shared by every command that runs detectors.
+/// The configuration flags shared by every command that reads settings.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
     /// Configuration file (TOML); every key is optional.
@@ -24,13 +25,25 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The `[vqa]` section with all overrides applied.
     pub fn vqa(&self) -> Result<VqaConfig> {
+        let (table, origin) = self.table()?;
+        config::section(&table, "vqa", &origin).context("invalid detector settings")
+    }
+
+    /// The `[localize]` section with all overrides applied.
+    pub fn localize(&self) -> Result<SearchConfig> {
+        let (table, origin) = self.table()?;
+        config::section(&table, "localize", &origin).context("invalid localization settings")
+    }
+
+    /// The merged configuration table and where it came from.
+    fn table(&self) -> Result<(toml::Table, String)> {
         let mut table = config::read_table(self.config.as_deref())?;
         config::apply_env_overrides(&mut table, std::env::vars())?;
         for assignment in &self.set {
             config::apply_override(&mut table, &qualify(assignment))?;
         }
         let origin = self.config.as_ref().map_or("configuration".to_string(), |p| p.display().to_string());
-        config::section(&table, "vqa", &origin).context("invalid detector settings")
+        Ok((table, origin))
     }
 }
 

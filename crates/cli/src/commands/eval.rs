@@ -1,9 +1,10 @@
 //! `showrunner eval vqa`: accuracy and throughput on a labelled corpus,
-//! side by side with FFmpeg's filters.
+//! side by side with FFmpeg's filters; `showrunner eval localize`:
+//! root-cause localization scored on labelled datasets.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use showrunner_core::DefectType;
 use showrunner_vqa::eval::{self, score::Counts, EvalReport, SCORED};
@@ -22,6 +23,19 @@ pub enum Command {
         /// Skip the FFmpeg filter baseline and the decode-only pass.
         #[arg(long)]
         no_baseline: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Score root-cause localization on labelled datasets.
+    Localize {
+        /// A dataset directory (`injection_info.csv` or `anomaly.yaml` with
+        /// its instance files) or a directory of such directories.
+        #[arg(long)]
+        data: PathBuf,
+        /// Also write every instance's prediction as JSONL
+        /// (`{"dataset","file","root_causes"}`), the scorer's input format.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
         #[command(flatten)]
         config: ConfigArgs,
     },
@@ -45,7 +59,70 @@ pub fn run(cmd: Command) -> Result<i32> {
             print_report(&corpus, &report);
             Ok(0)
         }
+        Command::Localize { data, predictions, config } => {
+            let config = config.localize()?;
+            let bar = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let report = showrunner_localize::eval::evaluate(&data, &config, |done, total, file| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(file.to_string());
+            })?;
+            bar.finish_and_clear();
+            if let Some(path) = predictions {
+                write_predictions(&path, &report)?;
+            }
+            print_localize_report(&data, &report);
+            Ok(0)
+        }
     }
+}
+
+fn write_predictions(path: &std::path::Path, report: &showrunner_localize::eval::EvalReport) -> Result<()> {
+    let mut out = String::new();
+    for i in &report.instances {
+        let line = serde_json::json!({"dataset": i.dataset, "file": i.file, "root_causes": i.root_causes});
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn print_localize_report(data: &std::path::Path, r: &showrunner_localize::eval::EvalReport) {
+    println!("data {}: {} instances\n", data.display(), r.instances.len());
+    let mut t = Table::new(&[
+        "DATASET",
+        "INSTANCES",
+        "TP",
+        "FP",
+        "FN",
+        "PRECISION",
+        "RECALL",
+        "F1",
+        "MEAN_MS",
+        "P95_MS",
+        "LOAD_MS",
+    ]);
+    for d in &r.datasets {
+        let c = d.counts;
+        t.row(vec![
+            d.dataset.clone(),
+            d.instances.to_string(),
+            c.tp.to_string(),
+            c.fp.to_string(),
+            c.fn_.to_string(),
+            format!("{:.2}", c.precision()),
+            format!("{:.2}", c.recall()),
+            format!("{:.2}", c.f1()),
+            format!("{:.1}", d.mean_ms),
+            format!("{:.1}", d.p95_ms),
+            format!("{:.1}", d.mean_load_ms),
+        ]);
+    }
+    println!("{}", t.render());
+    println!("\nMEAN_MS/P95_MS: localization of a loaded instance, one core; LOAD_MS: reading its files.");
 }
 
 fn rates(c: Option<&Counts>) -> [String; 3] {
