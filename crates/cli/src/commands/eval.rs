@@ -46,10 +46,7 @@ pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
         Command::Vqa { corpus, no_baseline, config } => {
             let config = config.vqa()?;
-            let bar = ProgressBar::new(0).with_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            let bar = progress_bar();
             let report = eval::evaluate(&corpus, &config, !no_baseline, |step, total, clip| {
                 bar.set_length(total as u64);
                 bar.set_position(step as u64);
@@ -61,10 +58,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Localize { data, predictions, config } => {
             let config = config.localize()?;
-            let bar = ProgressBar::new(0).with_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            let bar = progress_bar();
             let report = showrunner_localize::eval::evaluate(&data, &config, |done, total, file| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
@@ -78,6 +72,13 @@ pub fn run(cmd: Command) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// A progress bar for a run over many inputs.
+fn progress_bar() -> ProgressBar {
+    ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
 }
 
 fn write_predictions(path: &std::path::Path, report: &showrunner_localize::eval::EvalReport) -> Result<()> {
