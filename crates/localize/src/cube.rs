@@ -88,11 +88,6 @@ impl Cube {
     pub fn measure(&self) -> &Measure {
         &self.measure
     }
-
-    /// The code of `value` in attribute `attr`, if the cube has it.
-    pub fn code_of(&self, attr: usize, value: &str) -> Option<u32> {
-        self.values[attr].iter().position(|v| v == value).map(|c| c as u32)
-    }
 }
 
 /// Builds a [`Cube`] row by row, checking every value.
@@ -135,11 +130,6 @@ impl CubeBuilder {
             codes: Vec::new(),
             measure,
         })
-    }
-
-    /// Number of attributes.
-    pub fn width(&self) -> usize {
-        self.attributes.len()
     }
 
     fn push_values(&mut self, values: &[&str]) -> Result<(), String> {
