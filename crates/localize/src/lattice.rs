@@ -1,29 +1,32 @@
 //! The cuboid lattice: for every subset of attributes (a cuboid), the
-//! elements that have data and which leaf falls into which element.
+//! elements that have data, which leaf falls into which element, and the
+//! per-element sums of the search statistics.
 //!
-//! Built once per instance; each search round then aggregates per-leaf sums
-//! into every element by scatter-adds along precomputed maps, finest cuboid
-//! first, so a round costs a few array passes instead of hash lookups. Each
-//! cuboid is derived from its smallest already-built parent (one attribute
-//! more), as in data-cube computation, which keeps the total work close to
-//! `attributes × leaves`. Memory is proportional to the leaves that carry
-//! data, never to the product of the attribute sizes.
+//! Each cuboid is derived from its smallest parent (one attribute more), as
+//! in data-cube computation, and its sums are added up in the same pass, so
+//! building costs a few scatter-adds per parent element rather than one hash
+//! lookup per leaf and cuboid. Between search rounds only the leaves that
+//! were just explained are subtracted, along the stored parent-to-child
+//! maps. Element keys are the attribute codes packed into bit fields of one
+//! `u64`, so projecting a key onto a cuboid is a mask, not a division.
+//! Memory is proportional to the elements that carry data, never to the
+//! product of the attribute sizes.
 
 use rustc_hash::FxHashMap;
 
 use crate::cube::Cube;
 use crate::element::Element;
 
-/// Per-element sums of the per-leaf search statistics.
+/// Per-element sums of the per-leaf search statistics. Double precision:
+/// explained leaves are subtracted between rounds, and what remains of an
+/// element can be small next to what was taken out.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Agg {
     /// Σ deviation·scale/variance: the numerator of the fitted shift.
     pub fit: f64,
     /// Σ scale²/variance: the information the element carries.
     pub info: f64,
-    /// Σ (observed − expected).
-    pub dev: f64,
-    /// Leaves with data.
+    /// Leaves with data still counted in the sums.
     pub leaves: u32,
 }
 
@@ -31,163 +34,212 @@ impl Agg {
     fn add(&mut self, o: &Agg) {
         self.fit += o.fit;
         self.info += o.info;
-        self.dev += o.dev;
         self.leaves += o.leaves;
+    }
+
+    /// Takes `o` out of the sums; true when that emptied the element.
+    fn subtract(&mut self, o: &Agg) -> bool {
+        self.fit -= o.fit;
+        self.info -= o.info;
+        self.leaves -= o.leaves;
+        if self.leaves == 0 {
+            // No rounding residue survives on an emptied element.
+            *self = Agg::default();
+        }
+        self.leaves == 0 && o.leaves > 0
     }
 }
 
-/// One cuboid: its slots (elements), their keys, and where its parent's
-/// slots go.
+/// One cuboid: its elements' keys and sums, and where its parent's elements
+/// (or, for the leaf cuboid, the leaves) go.
 struct Cuboid {
     /// Bit set of the attributes this cuboid fixes.
     mask: u32,
-    /// The cuboid it is aggregated from (`None` for the leaf cuboid).
-    parent: Option<u32>,
-    /// For each parent slot (or each leaf), this cuboid's slot.
+    /// Index of the cuboid it is aggregated from (`None` for the leaf cuboid).
+    parent: Option<usize>,
+    /// For each parent element, this cuboid's element (empty for the leaf
+    /// cuboid, whose elements are the leaves in order).
     map: Vec<u32>,
-    /// Global key of each slot (see [`Lattice::strides`]).
+    /// Packed key of each element.
     keys: Vec<u64>,
+    /// Sums of each element.
+    sums: Vec<Agg>,
 }
 
-/// Every cuboid of a cube, finest first.
+/// Every cuboid of a cube with its current sums, finest cuboid first.
 pub(crate) struct Lattice {
+    /// Bit offset of each attribute's code in a packed key.
+    shifts: Vec<u32>,
+    /// Bit mask of each attribute's code (after shifting).
+    field_masks: Vec<u64>,
     cardinalities: Vec<u64>,
-    /// `strides[j]` = product of the cardinalities of attributes `< j`; a
-    /// global key is Σ code_j · stride_j over the attributes a cuboid fixes.
-    strides: Vec<u64>,
     /// Cuboids in order of decreasing number of attributes.
     cuboids: Vec<Cuboid>,
-    /// Index into `cuboids` by mask.
-    by_mask: FxHashMap<u32, usize>,
 }
 
+/// A reusable lookup table from a cuboid's dense element index to its
+/// compact slot, for cuboids whose full product is small.
+struct DenseTable(Vec<u32>);
+
+const EMPTY: u32 = u32::MAX;
+
 impl Lattice {
-    /// Builds the lattice of `cube`; fails when the attribute sizes multiply
-    /// past what a 64-bit key can address.
-    pub fn build(cube: &Cube) -> Result<Lattice, String> {
+    /// Builds the lattice of `cube` and sums `leaves` (one statistic per
+    /// leaf) into every element; fails when the attribute codes do not fit
+    /// a 64-bit key.
+    pub fn build(cube: &Cube, leaves: &[Agg]) -> Result<Lattice, String> {
         let d = cube.attributes().len();
         let cardinalities: Vec<u64> = (0..d).map(|a| cube.values(a).len() as u64).collect();
-        let mut strides = Vec::with_capacity(d);
-        let mut product: u64 = 1;
+        let mut shifts = Vec::with_capacity(d);
+        let mut field_masks = Vec::with_capacity(d);
+        let mut bits = 0u32;
         for &c in &cardinalities {
-            strides.push(product);
-            product = product.checked_mul(c).ok_or_else(|| {
-                "the attribute sizes multiply past 2^64 combinations; drop or merge attributes".to_string()
-            })?;
+            let width = 64 - c.saturating_sub(1).leading_zeros();
+            shifts.push(bits);
+            field_masks.push((1u64 << width) - 1);
+            bits += width;
+            if bits > 64 {
+                return Err("the attribute sizes need more than 64 bits of key; drop or merge attributes".into());
+            }
         }
-        let mut lattice = Lattice { cardinalities, strides, cuboids: Vec::new(), by_mask: FxHashMap::default() };
+        let mut lattice = Lattice { shifts, field_masks, cardinalities, cuboids: Vec::new() };
+        let mut table = DenseTable(Vec::new());
         let full = (1u32 << d) - 1;
-        let leaf_keys = (0..cube.len())
-            .map(|i| cube.leaf(i).iter().zip(&lattice.strides).map(|(&c, &s)| c as u64 * s).sum::<u64>());
-        let (map, keys) = lattice.group(full, leaf_keys, cube.len());
-        lattice.push(Cuboid { mask: full, parent: None, map, keys });
+        let leaf_keys: Vec<u64> = (0..cube.len())
+            .map(|i| cube.leaf(i).iter().zip(&lattice.shifts).map(|(&c, &s)| (c as u64) << s).sum())
+            .collect();
+        // Rows are the finest elements as they come: a combination repeated
+        // in the input stays two leaves there and merges in every coarser
+        // element.
+        lattice.cuboids.push(Cuboid {
+            mask: full,
+            parent: None,
+            map: Vec::new(),
+            keys: leaf_keys,
+            sums: leaves.to_vec(),
+        });
+        let mut index: FxHashMap<u32, usize> = FxHashMap::default();
+        index.insert(full, 0);
         for layer in (1..d).rev() {
             for mask in masks_with(d, layer) {
                 let parent = (0..d)
                     .filter(|j| mask & (1 << j) == 0)
-                    .map(|j| mask | (1 << j))
-                    .min_by_key(|p| lattice.cuboids[lattice.by_mask[p]].keys.len())
+                    .map(|j| index[&(mask | (1 << j))])
+                    .min_by_key(|&p| lattice.cuboids[p].keys.len())
                     .expect("a cuboid below the top has a parent");
-                let keys_of_parent = &lattice.cuboids[lattice.by_mask[&parent]].keys;
-                let dropped = (parent & !mask).trailing_zeros() as usize;
-                let (stride, card) = (lattice.strides[dropped], lattice.cardinalities[dropped]);
-                let projected: Vec<u64> = keys_of_parent.iter().map(|&k| k - (k / stride % card) * stride).collect();
-                let n = projected.len();
-                let (map, keys) = lattice.group(mask, projected.into_iter(), n);
-                lattice.push(Cuboid { mask, parent: Some(parent), map, keys });
+                let dropped = (lattice.cuboids[parent].mask & !mask).trailing_zeros() as usize;
+                let clear = !(lattice.field_masks[dropped] << lattice.shifts[dropped]);
+                let projected: Vec<u64> = lattice.cuboids[parent].keys.iter().map(|&k| k & clear).collect();
+                let cuboid = lattice.derive(mask, parent, &projected, &lattice.cuboids[parent].sums, &mut table);
+                index.insert(mask, lattice.cuboids.len());
+                lattice.cuboids.push(cuboid);
             }
         }
         Ok(lattice)
     }
 
-    fn push(&mut self, c: Cuboid) {
-        self.by_mask.insert(c.mask, self.cuboids.len());
-        self.cuboids.push(c);
-    }
-
-    /// Assigns each key a slot: dense when the cuboid's full product is small
-    /// next to the number of keys, hashed otherwise.
-    fn group(&self, mask: u32, keys: impl Iterator<Item = u64>, n: usize) -> (Vec<u32>, Vec<u64>) {
-        let attrs: Vec<usize> = (0..self.strides.len()).filter(|j| mask & (1 << j) != 0).collect();
+    /// Groups `keys` (one per source element) into this cuboid's elements
+    /// and sums the sources' statistics into them. A dense lookup table is
+    /// used when the cuboid's full product is small next to the number of
+    /// sources, a hash map otherwise.
+    fn derive(&self, mask: u32, parent: usize, keys: &[u64], from: &[Agg], table: &mut DenseTable) -> Cuboid {
+        let attrs: Vec<usize> = (0..self.shifts.len()).filter(|j| mask & (1 << j) != 0).collect();
         let product = attrs.iter().try_fold(1u64, |p, &j| p.checked_mul(self.cardinalities[j]));
-        let mut map = Vec::with_capacity(n);
+        let most = product.map_or(keys.len(), |p| keys.len().min(p as usize));
+        let mut cuboid = Cuboid {
+            mask,
+            parent: Some(parent),
+            map: Vec::with_capacity(keys.len()),
+            keys: Vec::with_capacity(most),
+            sums: Vec::with_capacity(most),
+        };
+        let place = |cuboid: &mut Cuboid, slot: &mut u32, key: u64, stat: &Agg| {
+            if *slot == EMPTY {
+                *slot = cuboid.keys.len() as u32;
+                cuboid.keys.push(key);
+                cuboid.sums.push(Agg::default());
+            }
+            cuboid.map.push(*slot);
+            cuboid.sums[*slot as usize].add(stat);
+        };
         match product {
-            Some(p) if p <= 2 * n as u64 + 64 => {
-                let local = |k: u64| {
-                    let mut idx = 0u64;
-                    let mut step = 1u64;
-                    for &j in &attrs {
-                        idx += (k / self.strides[j] % self.cardinalities[j]) * step;
-                        step *= self.cardinalities[j];
-                    }
-                    idx as u32
-                };
-                map.extend(keys.map(local));
-                let slot_keys = (0..p)
-                    .map(|mut idx| {
-                        let mut k = 0;
-                        for &j in &attrs {
-                            k += (idx % self.cardinalities[j]) * self.strides[j];
-                            idx /= self.cardinalities[j];
-                        }
-                        k
+            Some(p) if p <= 2 * keys.len() as u64 + 64 => {
+                let fields: Vec<(u32, u64, u64)> = attrs
+                    .iter()
+                    .scan(1u64, |step, &j| {
+                        let field = (self.shifts[j], self.field_masks[j], *step);
+                        *step *= self.cardinalities[j];
+                        Some(field)
                     })
                     .collect();
-                (map, slot_keys)
+                table.0.clear();
+                table.0.resize(p as usize, EMPTY);
+                for (&key, stat) in keys.iter().zip(from) {
+                    let dense = fields.iter().map(|&(shift, m, step)| ((key >> shift) & m) * step).sum::<u64>();
+                    place(&mut cuboid, &mut table.0[dense as usize], key, stat);
+                }
             }
             _ => {
                 let mut slots: FxHashMap<u64, u32> = FxHashMap::default();
-                let mut slot_keys = Vec::new();
-                for k in keys {
-                    let next = slot_keys.len() as u32;
-                    let s = *slots.entry(k).or_insert_with(|| {
-                        slot_keys.push(k);
-                        next
-                    });
-                    map.push(s);
+                slots.reserve(most);
+                for (&key, stat) in keys.iter().zip(from) {
+                    place(&mut cuboid, slots.entry(key).or_insert(EMPTY), key, stat);
                 }
-                (map, slot_keys)
             }
         }
+        cuboid
     }
 
-    /// Sums per-leaf statistics into every element and hands each cuboid's
-    /// sums to `visit(mask, keys, sums)`, finest cuboid first. Sums of a
-    /// layer are dropped once the next coarser layer no longer needs them.
-    pub fn aggregate(&self, leaves: &[Agg], mut visit: impl FnMut(u32, &[u64], &[Agg])) {
-        let mut sums: Vec<Option<Vec<Agg>>> = Vec::with_capacity(self.cuboids.len());
-        let mut current_layer = u32::MAX;
-        for c in &self.cuboids {
-            let layer = c.mask.count_ones();
-            if layer != current_layer {
+    /// Subtracts the statistics of `removed` leaves (leaf index and the
+    /// statistic that was summed for it) from every element containing them,
+    /// and hands each cuboid's updated sums, changed slots (one per removed
+    /// leaf, so with repeats) and the number of elements it emptied to
+    /// `changed(cuboid, sums, slots, emptied)`.
+    pub fn subtract(&mut self, removed: &[(usize, Agg)], mut changed: impl FnMut(usize, &[Agg], &[u32], u64)) {
+        let mut slots_of: Vec<Option<Vec<u32>>> = Vec::with_capacity(self.cuboids.len());
+        for c in 0..self.cuboids.len() {
+            let layer = self.cuboids[c].mask.count_ones();
+            if c > 0 && layer != self.cuboids[c - 1].mask.count_ones() {
                 // Layers two or more above this one are no longer parents.
-                for (s, other) in sums.iter_mut().zip(&self.cuboids) {
+                for (s, other) in slots_of.iter_mut().zip(&self.cuboids) {
                     if other.mask.count_ones() >= layer + 2 {
                         *s = None;
                     }
                 }
-                current_layer = layer;
             }
-            let mut own = vec![Agg::default(); c.keys.len()];
-            let source: &[Agg] = match c.parent {
-                None => leaves,
-                Some(p) => sums[self.by_mask[&p]].as_deref().expect("parent sums kept until children are done"),
+            let cuboid = &mut self.cuboids[c];
+            let slots: Vec<u32> = match cuboid.parent {
+                None => removed.iter().map(|&(leaf, _)| leaf as u32).collect(),
+                Some(p) => slots_of[p]
+                    .as_deref()
+                    .expect("parent slots kept until children are done")
+                    .iter()
+                    .map(|&s| cuboid.map[s as usize])
+                    .collect(),
             };
-            for (from, &to) in source.iter().zip(&c.map) {
-                if from.leaves > 0 {
-                    own[to as usize].add(from);
-                }
+            let mut emptied = 0;
+            for (&slot, (_, stat)) in slots.iter().zip(removed) {
+                emptied += u64::from(cuboid.sums[slot as usize].subtract(stat));
             }
-            visit(c.mask, &c.keys, &own);
-            sums.push(Some(own));
+            changed(c, &cuboid.sums, &slots, emptied);
+            slots_of.push(Some(slots));
         }
     }
 
-    /// The element a cuboid's key stands for.
-    pub fn element(&self, mask: u32, key: u64) -> Element {
-        let pairs = (0..self.strides.len())
-            .filter(|j| mask & (1 << j) != 0)
-            .map(|j| (j, (key / self.strides[j] % self.cardinalities[j]) as u32))
+    /// Every cuboid's attribute mask and element sums, finest first; the
+    /// position of an element in its sums is its slot for
+    /// [`Lattice::element`].
+    pub fn cuboids(&self) -> impl Iterator<Item = (u32, &[Agg])> {
+        self.cuboids.iter().map(|c| (c.mask, c.sums.as_slice()))
+    }
+
+    /// The element in `slot` of cuboid `cuboid`.
+    pub fn element(&self, cuboid: usize, slot: usize) -> Element {
+        let c = &self.cuboids[cuboid];
+        let key = c.keys[slot];
+        let pairs = (0..self.shifts.len())
+            .filter(|j| c.mask & (1 << j) != 0)
+            .map(|j| (j, ((key >> self.shifts[j]) & self.field_masks[j]) as u32))
             .collect();
         Element { pairs }
     }
@@ -196,4 +248,56 @@ impl Lattice {
 /// All bit sets over `d` attributes with exactly `layer` bits.
 fn masks_with(d: usize, layer: usize) -> impl Iterator<Item = u32> {
     (1u32..(1 << d)).filter(move |m| m.count_ones() as usize == layer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::Simulation;
+
+    /// Every element's sums by label, for comparing two lattices.
+    fn by_label(lattice: &Lattice, cube: &Cube) -> Vec<(String, f64, f64, u32)> {
+        let mut out: Vec<(String, f64, f64, u32)> = Vec::new();
+        for (c, (_, sums)) in lattice.cuboids().enumerate() {
+            for (slot, agg) in sums.iter().enumerate().filter(|(_, a)| a.leaves > 0) {
+                out.push((lattice.element(c, slot).label(cube), agg.fit, agg.info, agg.leaves));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[test]
+    fn subtracting_leaves_equals_building_without_them() {
+        let sim = Simulation {
+            dims: vec![4, 3, 5, 2],
+            noise: 0.1,
+            zero_rate: 0.0,
+            density: 0.7,
+            causes: vec![],
+            severity: 0.0,
+            seed: 11,
+        };
+        let cube = sim.cube();
+        let stats: Vec<Agg> =
+            (0..cube.len()).map(|i| Agg { fit: i as f64 - 40.0, info: 1.0 + (i % 7) as f64, leaves: 1 }).collect();
+        let mut lattice = Lattice::build(&cube, &stats).unwrap();
+        let removed: Vec<(usize, Agg)> = (0..cube.len()).filter(|i| i % 3 == 0).map(|i| (i, stats[i])).collect();
+        let mut emptied_total = 0;
+        lattice.subtract(&removed, |_, _, changed, emptied| {
+            assert_eq!(changed.len(), removed.len());
+            emptied_total += emptied;
+        });
+        let kept: Vec<Agg> =
+            stats.iter().enumerate().map(|(i, s)| if i % 3 == 0 { Agg::default() } else { *s }).collect();
+        let fresh = Lattice::build(&cube, &kept).unwrap();
+        let (got, want) = (by_label(&lattice, &cube), by_label(&fresh, &cube));
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((&g.0, g.3), (&w.0, w.3));
+            assert!((g.1 - w.1).abs() < 1e-9 && (g.2 - w.2).abs() < 1e-9, "{g:?} vs {w:?}");
+        }
+        // Every removed leaf empties its own finest element at least.
+        assert!(emptied_total >= removed.len() as u64);
+    }
 }

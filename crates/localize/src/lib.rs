@@ -18,6 +18,7 @@ mod lattice;
 mod leaves;
 pub mod load;
 pub mod noise;
+mod scan;
 pub mod search;
 pub mod simulate;
 

@@ -63,23 +63,26 @@ impl NoiseModel {
         if opposite.is_empty() {
             return NoiseModel { relative: floor, count: 0.0 };
         }
-        opposite.sort_by(|a, b| a.0.total_cmp(&b.0));
+        opposite.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let bins = (opposite.len() / LEAVES_PER_BIN).clamp(1, MAX_BINS);
         if bins == 1 {
             let mut rel: Vec<f64> = opposite.iter().map(|&(s, _, r)| r / s).collect();
             let sd = median(&mut rel) / HALF_NORMAL_MEDIAN;
             return NoiseModel { relative: (sd * sd).max(floor), count: 0.0 };
         }
-        // Per bin: (mean scale², mean unit, robust variance).
+        // Per bin: the median leaf's scale² and unit against the robust
+        // variance. Medians throughout: a mean of scale² would be carried by
+        // the bin's few largest leaves while the median residual describes
+        // its typical one, and the model would come out too quiet.
         let rows: Vec<(f64, f64, f64)> = (0..bins)
             .filter_map(|b| {
                 let part = &opposite[b * opposite.len() / bins..(b + 1) * opposite.len() / bins];
                 let mut abs: Vec<f64> = part.iter().map(|p| p.2).collect();
                 let sd = median(&mut abs) / HALF_NORMAL_MEDIAN;
-                let n = part.len() as f64;
-                let s2 = part.iter().map(|p| p.0 * p.0).sum::<f64>() / n;
-                let u = part.iter().map(|p| p.1).sum::<f64>() / n;
-                (sd > 0.0).then_some((s2 / (sd * sd), u / (sd * sd), 1.0))
+                let s = part[part.len() / 2].0;
+                let mut units: Vec<f64> = part.iter().map(|p| p.1).collect();
+                let u = median(&mut units);
+                (sd > 0.0).then_some((s * s / (sd * sd), u / (sd * sd), 1.0))
             })
             .collect();
         let model = fit_two(&rows).unwrap_or(NoiseModel { relative: 0.0, count: 0.0 });

@@ -29,6 +29,7 @@ use crate::error::LocalizeError;
 use crate::lattice::{Agg, Lattice};
 use crate::leaves::amounts;
 use crate::noise::NoiseModel;
+use crate::scan::{CuboidScan, NULL_TOP};
 
 /// Search parameters; the defaults are the ones every figure in
 /// `BENCHMARKS.md` was measured with.
@@ -118,7 +119,6 @@ pub fn localize(cube: &Cube, config: &SearchConfig) -> Result<Localization, Loca
     if config.penalty < 0.0 || !config.penalty.is_finite() || !config.min_margin.is_finite() {
         return Err(LocalizeError::Instance("penalty and min_margin must be finite, penalty ≥ 0".into()));
     }
-    let lattice = Lattice::build(cube).map_err(LocalizeError::Instance)?;
     let amounts = amounts(cube);
     let n = cube.len();
     let residual: Vec<f64> = (0..n).map(|i| amounts.observed[i] - amounts.expected[i]).collect();
@@ -126,30 +126,32 @@ pub fn localize(cube: &Cube, config: &SearchConfig) -> Result<Localization, Loca
     let direction = if total_dev < 0.0 { -1.0 } else { 1.0 };
     let noise = NoiseModel::fit(&residual, &amounts.scale, &amounts.unit, direction, amounts.count_floor);
     let floor = (crate::noise::MIN_RELATIVE_SD).powi(2);
-    let stats: Vec<Agg> = (0..n)
+    let mut active: Vec<Agg> = (0..n)
         .map(|i| {
             let s = amounts.scale[i];
             if s <= 0.0 {
                 return Agg::default();
             }
             let v = noise.variance(s, amounts.unit[i]).max(floor * s * s);
-            Agg { fit: residual[i] * s / v, info: s * s / v, dev: residual[i], leaves: 1 }
+            Agg { fit: residual[i] * s / v, info: s * s / v, leaves: 1 }
         })
         .collect();
+    let mut lattice = Lattice::build(cube, &active).map_err(LocalizeError::Instance)?;
+    let mut scans: Vec<CuboidScan> = lattice.cuboids().map(|(_, sums)| CuboidScan::full(sums, direction)).collect();
     let max_layer = if config.max_layer == 0 { cube.attributes().len() } else { config.max_layer };
-    let mut active = stats;
     let mut found: Vec<(Element, f64, f64)> = Vec::new();
     if total_dev != 0.0 {
         while found.len() < config.max_root_causes {
-            let Some((element, gain, confidence)) = best_element(&lattice, &active, direction, max_layer, config)
-            else {
+            let Some((element, gain, confidence)) = best_element(&lattice, &scans, max_layer, config) else {
                 break;
             };
-            for (i, s) in active.iter_mut().enumerate() {
-                if element.contains(cube.leaf(i)) {
-                    *s = Agg::default();
+            let mut explained: Vec<(usize, Agg)> = Vec::new();
+            for (i, stat) in active.iter_mut().enumerate() {
+                if stat.leaves > 0 && element.contains(cube.leaf(i)) {
+                    explained.push((i, std::mem::take(stat)));
                 }
             }
+            lattice.subtract(&explained, |c, sums, changed, emptied| scans[c].patch(sums, changed, emptied, direction));
             // The rest of an element already named is anomalous too: the
             // broader element is the cause, not its first-found part.
             found.retain(|(e, _, _)| !element.covers(e));
@@ -222,13 +224,10 @@ struct LayerNull {
     top: Vec<f64>,
 }
 
-/// Opposite-side gains kept per layer to estimate the tail.
-const NULL_TOP: usize = 8;
-
 impl LayerNull {
     fn offer(&mut self, gain: f64) {
-        if self.top.len() < NULL_TOP || gain > *self.top.last().unwrap_or(&0.0) {
-            let at = self.top.partition_point(|&g| g >= gain);
+        let at = self.top.partition_point(|&g| g >= gain);
+        if at < NULL_TOP {
             self.top.insert(at, gain);
             self.top.truncate(NULL_TOP);
         }
@@ -251,39 +250,33 @@ impl LayerNull {
 struct LayerBest {
     candidates: u64,
     gain: f64,
-    mask: u32,
-    key: u64,
+    cuboid: usize,
+    slot: u32,
 }
 
 /// The element that clears its layer's bar by the widest margin, if any.
 fn best_element(
     lattice: &Lattice,
-    leaves: &[Agg],
-    direction: f64,
+    scans: &[CuboidScan],
     max_layer: usize,
     config: &SearchConfig,
 ) -> Option<(Element, f64, f64)> {
     let mut best = vec![LayerBest::default(); max_layer + 1];
     let mut nulls = vec![LayerNull::default(); max_layer + 1];
-    lattice.aggregate(leaves, |mask, keys, sums| {
+    for (cuboid, ((mask, _), scan)) in lattice.cuboids().zip(scans).enumerate() {
         let layer = mask.count_ones() as usize;
         if layer > max_layer {
-            return;
+            continue;
         }
         let slot = &mut best[layer];
-        for (key, agg) in keys.iter().zip(sums) {
-            if agg.leaves == 0 || agg.info <= 0.0 {
-                continue;
-            }
-            slot.candidates += 1;
-            let gain = agg.fit * agg.fit / agg.info;
-            if agg.fit * direction < 0.0 {
-                nulls[layer].offer(gain);
-            } else if gain > slot.gain {
-                *slot = LayerBest { candidates: slot.candidates, gain, mask, key: *key };
-            }
+        slot.candidates += scan.candidates;
+        if let Some(top) = scan.with.ranked.first().filter(|r| r.gain > slot.gain) {
+            (slot.gain, slot.cuboid, slot.slot) = (top.gain, cuboid, top.slot);
         }
-    });
+        for r in scan.against.ranked.iter().take(NULL_TOP) {
+            nulls[layer].offer(r.gain);
+        }
+    }
     let bar = |layer: usize, b: &LayerBest| {
         let chi2 = config.penalty * (b.candidates as f64).ln() + config.min_margin;
         chi2.max(nulls[layer].bar(config.null_margin))
@@ -293,8 +286,10 @@ fn best_element(
         .enumerate()
         .filter(|(_, b)| b.candidates > 0 && b.gain > 0.0)
         .max_by(|(la, a), (lb, b)| (a.gain - bar(*la, a)).total_cmp(&(b.gain - bar(*lb, b))))?;
-    (chosen.gain > bar(layer, chosen))
-        .then(|| (lattice.element(chosen.mask, chosen.key), chosen.gain, confidence(chosen.gain, chosen.candidates)))
+    (chosen.gain > bar(layer, chosen)).then(|| {
+        let element = lattice.element(chosen.cuboid, chosen.slot as usize);
+        (element, chosen.gain, confidence(chosen.gain, chosen.candidates))
+    })
 }
 
 /// 1 − N·P(χ²₁ > gain), clamped to [0, 1].
