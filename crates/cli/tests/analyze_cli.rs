@@ -1,12 +1,12 @@
 //! `showrunner analyze` as a user runs it: exit codes, JSON output, and a
 //! clear error naming the input for every kind of bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn showrunner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_showrunner")).args(args).output().expect("binary runs")
-}
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{showrunner, stderr};
 
 fn ffmpeg(args: &[&str]) {
     let status = Command::new("ffmpeg")
@@ -15,10 +15,6 @@ fn ffmpeg(args: &[&str]) {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg {args:?}");
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 /// Renders `seconds` of a moving test pattern with a 440 Hz tone into

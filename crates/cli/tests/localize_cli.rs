@@ -2,20 +2,11 @@
 //! them, on small committed-shape fixtures written by the tests, and a
 //! clear error for every kind of bad input.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn showrunner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_showrunner")).args(args).output().expect("binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
+use common::{showrunner, stderr, stdout};
 
 /// A snapshot over cdn × isp × country where cdn=B & isp=ISP-3 lost 60%,
 /// with ±3% deterministic forecast noise elsewhere.

@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod defect;
+pub mod input;
 
 pub use config::ConfigError;
 pub use defect::{DefectEvent, DefectType, Evidence, UnknownDefectType};
+pub use input::InputError;
