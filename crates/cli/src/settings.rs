@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use showrunner_anomaly::DetectorConfig;
 use showrunner_core::config;
 use showrunner_localize::SearchConfig;
 use showrunner_vqa::VqaConfig;
@@ -33,6 +34,16 @@ impl ConfigArgs {
     pub fn localize(&self) -> Result<SearchConfig> {
         let (table, origin) = self.table()?;
         config::section(&table, "localize", &origin).context("invalid localization settings")
+    }
+
+    /// The `[anomaly]` section (the streaming detector) with all overrides
+    /// applied.
+    pub fn anomaly(&self) -> Result<DetectorConfig> {
+        let (table, origin) = self.table()?;
+        let detector: DetectorConfig =
+            config::section(&table, "anomaly", &origin).context("invalid anomaly detector settings")?;
+        detector.validate()?;
+        Ok(detector)
     }
 
     /// The merged configuration table and where it came from.

@@ -1,6 +1,7 @@
 //! `showrunner eval vqa`: accuracy and throughput on a labelled corpus,
 //! side by side with FFmpeg's filters; `showrunner eval localize`:
-//! root-cause localization scored on labelled datasets.
+//! root-cause localization scored on labelled datasets; `showrunner eval
+//! nab`: the streaming anomaly detector on the Numenta Anomaly Benchmark.
 
 use std::path::PathBuf;
 
@@ -39,6 +40,26 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Run the streaming anomaly detector over NAB data, write NAB-format
+    /// results and score them with NAB's rules.
+    Nab {
+        /// NAB's data directory (`<category>/<file>.csv`), or a directory
+        /// holding it as `data/` beside `labels/`.
+        #[arg(long)]
+        data: PathBuf,
+        /// NAB's `combined_windows.json` [default: `labels/combined_windows.json`
+        /// beside the data directory].
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Where to write the results (`<out>/showrunner/<category>/showrunner_<file>.csv`).
+        #[arg(long, value_name = "RESULTS_DIR")]
+        out: PathBuf,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 /// Runs an eval subcommand.
@@ -71,7 +92,55 @@ pub fn run(cmd: Command) -> Result<i32> {
             print_localize_report(&data, &report);
             Ok(0)
         }
+        Command::Nab { data, labels, out, json, config } => {
+            let config = config.anomaly()?;
+            let (data, labels) = nab_paths(data, labels);
+            let series = showrunner_anomaly::nab::data::read_benchmark(&data, &labels)?;
+            let bar = progress_bar();
+            bar.set_length(series.len() as u64);
+            let scores = showrunner_anomaly::nab::detect(&series, &config, |done, file| {
+                bar.set_position(done as u64);
+                bar.set_message(file.to_string());
+            })?;
+            bar.finish_and_clear();
+            showrunner_anomaly::nab::write_results(&out, &series, &scores)?;
+            let report = showrunner_anomaly::nab::report(&series, &scores);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_nab_report(&data, &out, &report);
+            }
+            Ok(0)
+        }
     }
+}
+
+/// Accepts either NAB's data directory or its parent (with `data/` and
+/// `labels/`); the labels default to `labels/combined_windows.json` beside
+/// the data directory.
+fn nab_paths(data: PathBuf, labels: Option<PathBuf>) -> (PathBuf, PathBuf) {
+    let data = if data.join("data").is_dir() { data.join("data") } else { data };
+    let labels = labels.unwrap_or_else(|| {
+        data.parent().unwrap_or(std::path::Path::new(".")).join("labels").join("combined_windows.json")
+    });
+    (data, labels)
+}
+
+fn print_nab_report(data: &std::path::Path, out: &std::path::Path, r: &showrunner_anomaly::nab::NabReport) {
+    println!("data {}: {} files, {} windows; results in {}\n", data.display(), r.files, r.windows, out.display());
+    let mut t = Table::new(&["PROFILE", "SCORE", "THRESHOLD", "TP", "FP", "FN"]);
+    for p in &r.profiles {
+        t.row(vec![
+            p.profile.name.to_string(),
+            format!("{:.1}", p.score),
+            format!("{:.4}", p.threshold),
+            p.tp.to_string(),
+            p.fp.to_string(),
+            p.fn_.to_string(),
+        ]);
+    }
+    println!("{}", t.render());
+    println!("\nSCORE: NAB-normalised (0 = never detect, 100 = every window at its first row); one threshold per profile over all files.");
 }
 
 /// A progress bar for a run over many inputs.

@@ -1,0 +1,294 @@
+//! The univariate streaming detector: one value in, one anomaly score out,
+//! using only the past (no look-ahead), with bounded memory per series.
+//!
+//! Three surprise signals are computed per value, each from the rank of the
+//! new observation among the same signal's recent history — free of units
+//! and of the series' distribution (heavy tails, zeros, plateaus, spiky
+//! counters all look alike to a rank):
+//!
+//! - **level**: the value itself, ranked two-sided — spikes, dips, shifts
+//!   to a level not seen recently;
+//! - **run**: the mean of the last `run` values, ranked two-sided — a
+//!   moderate shift that no single value makes remarkable but that lasts;
+//! - **season**: the absolute difference from the value one day earlier,
+//!   ranked upper — a daily pattern that breaks (a missing peak, a flat
+//!   middle), and a daily peak that is *not* news because yesterday had it.
+//!
+//! The value's surprise is the largest of the three.
+//!
+//! A rank r of n becomes the surprise −ln((r + 1)/(n + 1)). A value beyond
+//! everything in the history (a record) would tie with every other record
+//! at ln(n + 1), so its surprise grows further with the distance past the
+//! previous extreme in units of the history's interquartile range: a spike
+//! ten spreads above the old maximum is more surprising than one just
+//! above it.
+//!
+//! Scoring follows what operators want from alarms: an incident should
+//! raise one alarm at its start, not a volley. A value scores its full
+//! strength only at an *onset* — when it is stronger than every value of the
+//! last `refractory` ones; otherwise its strength is halved, so a sustained
+//! or ramping anomaly keeps a high score only where it began.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AnomalyError;
+
+/// Detector parameters; one configuration for every series.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Values seen before any score is given.
+    pub warmup: usize,
+    /// Recent values each signal is ranked against.
+    pub history: usize,
+    /// Values averaged by the run signal.
+    pub run: usize,
+    /// Values a new onset must outscore.
+    pub refractory: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig { warmup: 50, history: 3000, run: 24, refractory: 100 }
+    }
+}
+
+impl DetectorConfig {
+    /// Checks that the parameters can work.
+    pub fn validate(&self) -> Result<(), AnomalyError> {
+        if self.history < 20 {
+            return Err(AnomalyError::Config(format!("history = {}; it must be at least 20 values", self.history)));
+        }
+        if self.run < 2 || self.run > self.history {
+            return Err(AnomalyError::Config(format!("run = {}; it must be between 2 and history", self.run)));
+        }
+        if self.refractory == 0 {
+            return Err(AnomalyError::Config("refractory = 0; it must be at least 1 value".into()));
+        }
+        Ok(())
+    }
+}
+
+/// How a signal's rank is read.
+#[derive(Debug, Clone, Copy)]
+enum Tail {
+    /// Unusually high or low.
+    Both,
+    /// Unusually high (for magnitudes).
+    Upper,
+}
+
+/// Fewest values of history before a signal gives a surprise.
+const MIN_HISTORY: usize = 10;
+
+/// Weight of the distance past the previous extreme, in interquartile
+/// ranges, added to a record's surprise: three spreads past the maximum
+/// count as much as a rank e³ ≈ 20 times rarer.
+const RECORD_WEIGHT: f64 = 3.0;
+
+/// Most surprise a record can add, so one absurd value cannot dwarf the
+/// score scale of everything else.
+const RECORD_CAP: f64 = 50.0;
+
+/// Divides the surprise into `[0, 1]`.
+const SURPRISE_SCALE: f64 = 60.0;
+
+/// One surprise signal: its recent history.
+#[derive(Debug, Clone)]
+struct Signal {
+    tail: Tail,
+    recent: VecDeque<f64>,
+}
+
+impl Signal {
+    fn new(tail: Tail) -> Self {
+        Signal { tail, recent: VecDeque::new() }
+    }
+
+    /// Adds an observation; returns its surprise (0 while there is too
+    /// little history).
+    fn push(&mut self, x: f64, history: usize) -> f64 {
+        let surprise = if self.recent.len() < MIN_HISTORY { 0.0 } else { rank_surprise(&self.recent, x, self.tail) };
+        if self.recent.len() == history {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(x);
+        surprise
+    }
+}
+
+/// −ln of the tail rank of `x` among `history`, graded past the extremes
+/// (see the module documentation).
+fn rank_surprise(history: &VecDeque<f64>, x: f64, tail: Tail) -> f64 {
+    let n = history.len();
+    let above = history.iter().filter(|&&h| h >= x).count();
+    let below = history.iter().filter(|&&h| h <= x).count();
+    let count = match tail {
+        Tail::Both => above.min(below),
+        Tail::Upper => above,
+    };
+    let mut surprise = -((count + 1) as f64 / (n + 1) as f64).ln();
+    if count == 0 {
+        let mut sorted: Vec<f64> = history.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let (low, high) = (sorted[0], sorted[n - 1]);
+        let iqr = (sorted[3 * n / 4] - sorted[n / 4]).max(1e-9 * high.abs().max(low.abs())).max(1e-12);
+        let past = if above == 0 { x - high } else { low - x };
+        surprise += (RECORD_WEIGHT * past / iqr).min(RECORD_CAP);
+    }
+    surprise
+}
+
+/// Seconds in a day: the season compared against.
+const DAY_S: f64 = 86_400.0;
+
+/// The state of one series.
+#[derive(Debug, Clone)]
+pub struct StreamingDetector {
+    config: DetectorConfig,
+    seen: usize,
+    /// (time, value) of the last day and a bit, for the seasonal lag.
+    day: VecDeque<(f64, f64)>,
+    level: Signal,
+    /// The last `run` values.
+    last: VecDeque<f64>,
+    run: Signal,
+    season: Signal,
+    /// Strengths of the last `refractory` values.
+    strengths: VecDeque<f64>,
+}
+
+impl StreamingDetector {
+    /// A detector for one series.
+    pub fn new(config: DetectorConfig) -> Result<Self, AnomalyError> {
+        config.validate()?;
+        Ok(StreamingDetector {
+            config,
+            seen: 0,
+            day: VecDeque::new(),
+            level: Signal::new(Tail::Both),
+            last: VecDeque::new(),
+            run: Signal::new(Tail::Both),
+            season: Signal::new(Tail::Upper),
+            strengths: VecDeque::new(),
+        })
+    }
+
+    /// Takes the next value, observed at `time_s` (seconds, any epoch, not
+    /// decreasing), and returns its anomaly score in `[0, 1]`.
+    pub fn update(&mut self, time_s: f64, x: f64) -> f64 {
+        let history = self.config.history;
+        let mut surprise = self.level.push(x, history);
+        self.last.push_back(x);
+        if self.last.len() > self.config.run {
+            self.last.pop_front();
+        }
+        if self.last.len() == self.config.run {
+            let mean = self.last.iter().sum::<f64>() / self.config.run as f64;
+            surprise = surprise.max(self.run.push(mean, history));
+        }
+        if let Some(lagged) = self.value_a_day_before(time_s) {
+            surprise = surprise.max(self.season.push((x - lagged).abs(), history));
+        }
+        self.day.push_back((time_s, x));
+        while self.day.front().is_some_and(|&(t, _)| t < time_s - 1.1 * DAY_S) {
+            self.day.pop_front();
+        }
+        self.seen += 1;
+        if self.seen <= self.config.warmup {
+            return 0.0;
+        }
+        let strength = (surprise / SURPRISE_SCALE).clamp(0.0, 1.0);
+        let onset = self.strengths.iter().all(|&s| strength > s);
+        if self.strengths.len() == self.config.refractory {
+            self.strengths.pop_front();
+        }
+        self.strengths.push_back(strength);
+        if onset {
+            strength
+        } else {
+            strength / 2.0
+        }
+    }
+
+    /// The value observed closest to one day before `time_s`, if one lies
+    /// within 5% of a day of it.
+    fn value_a_day_before(&self, time_s: f64) -> Option<f64> {
+        let target = time_s - DAY_S;
+        let at = self.day.partition_point(|&(t, _)| t < target);
+        [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.day.get(i))
+            .min_by(|a, b| (a.0 - target).abs().total_cmp(&(b.0 - target).abs()))
+            .filter(|(t, _)| (t - target).abs() <= 0.05 * DAY_S)
+            .map(|&(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(values: impl Iterator<Item = f64>) -> Vec<f64> {
+        let mut d = StreamingDetector::new(DetectorConfig::default()).unwrap();
+        values.enumerate().map(|(i, v)| d.update(i as f64 * 300.0, v)).collect()
+    }
+
+    /// A deterministic noisy daily series (5-minute samples).
+    fn daily(i: usize) -> f64 {
+        let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+        50.0 + 20.0 * phase.sin() + ((i * 7919) % 13) as f64 * 0.3
+    }
+
+    #[test]
+    fn a_spike_scores_highest_exactly_where_it_happens() {
+        let scores = run((0..3000).map(|i| if i == 2500 { daily(i) + 60.0 } else { daily(i) }));
+        let top = (0..scores.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap();
+        assert_eq!(top, 2500);
+        let elsewhere = scores[600..].iter().enumerate().filter(|(i, _)| i + 600 != 2500).map(|(_, s)| *s);
+        assert!(scores[2500] > 2.0 * elsewhere.fold(0.0, f64::max), "{}", scores[2500]);
+    }
+
+    #[test]
+    fn a_missing_daily_peak_is_found_by_the_season() {
+        // Day 9's peak (a quarter of the day around its maximum) stays flat.
+        let flat = |i: usize| (9 * 288 + 36..9 * 288 + 108).contains(&i);
+        let scores = run((0..3000).map(|i| if flat(i) { 50.0 } else { daily(i) }));
+        let inside = scores[9 * 288 + 36..9 * 288 + 108].iter().copied().fold(0.0, f64::max);
+        let before = scores[600..9 * 288].iter().copied().fold(0.0, f64::max);
+        assert!(inside > 1.5 * before, "inside {inside}, before {before}");
+    }
+
+    #[test]
+    fn a_moderate_lasting_shift_is_found_by_the_run() {
+        // Noise in [0, 12) with a burst to 30 every 50 values; from 2500
+        // on, +4 — no single value leaves the usual range, but their mean
+        // does.
+        let noise =
+            |i: usize| ((i * 7919 + i * i * 31) % 97) as f64 / 8.0 + if i.is_multiple_of(50) { 30.0 } else { 0.0 };
+        let scores = run((0..3000).map(|i| noise(i) + if i >= 2500 { 4.0 } else { 0.0 }));
+        let after = scores[2500..2600].iter().copied().fold(0.0, f64::max);
+        let before = scores[600..2500].iter().copied().fold(0.0, f64::max);
+        assert!(after > 1.1 * before, "after {after}, before {before}");
+    }
+
+    #[test]
+    fn a_sustained_shift_scores_once_at_its_start() {
+        let scores = run((0..2000).map(|i| if i >= 1500 { daily(i) + 100.0 } else { daily(i) }));
+        let start = scores[1500];
+        assert!(scores[1501..1600].iter().all(|&s| s < start), "the onset is the peak");
+    }
+
+    #[test]
+    fn unworkable_settings_are_refused() {
+        let err = StreamingDetector::new(DetectorConfig { history: 5, ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("history = 5"), "{err}");
+        let err = StreamingDetector::new(DetectorConfig { run: 1, ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("run = 1"), "{err}");
+        let err = StreamingDetector::new(DetectorConfig { refractory: 0, ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("refractory = 0"), "{err}");
+    }
+}

@@ -1,0 +1,12 @@
+//! Anomaly scoring of metric series.
+//!
+//! [`detector`] is the univariate streaming detector: causal, constant
+//! memory per series, one configuration for all series. [`nab`] measures it
+//! on the Numenta Anomaly Benchmark with NAB's own scoring rules.
+
+pub mod detector;
+pub mod error;
+pub mod nab;
+
+pub use detector::{DetectorConfig, StreamingDetector};
+pub use error::AnomalyError;
