@@ -25,6 +25,9 @@ enum Command {
     Corpus(commands::corpus::Command),
     /// Find the dimension combinations that explain a deviating metric.
     Localize(commands::localize::Args),
+    /// Replay player telemetry through validation and aggregation.
+    #[command(subcommand)]
+    Telemetry(commands::telemetry::Command),
     /// Measure accuracy against labelled data.
     #[command(subcommand)]
     Eval(commands::eval::Command),
@@ -36,6 +39,7 @@ fn main() {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Corpus(cmd) => commands::corpus::run(cmd),
         Command::Localize(args) => commands::localize::run(args),
+        Command::Telemetry(cmd) => commands::telemetry::run(cmd),
         Command::Eval(cmd) => commands::eval::run(cmd),
     };
     match result {

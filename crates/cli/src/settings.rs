@@ -9,6 +9,7 @@ use clap::Args;
 use showrunner_anomaly::DetectorConfig;
 use showrunner_core::config;
 use showrunner_localize::SearchConfig;
+use showrunner_telemetry::TelemetryConfig;
 use showrunner_vqa::VqaConfig;
 
 /// The configuration flags shared by every command that reads settings.
@@ -44,6 +45,15 @@ impl ConfigArgs {
             config::section(&table, "anomaly", &origin).context("invalid anomaly detector settings")?;
         detector.validate()?;
         Ok(detector)
+    }
+
+    /// The `[telemetry]` section with all overrides applied.
+    pub fn telemetry(&self) -> Result<TelemetryConfig> {
+        let (table, origin) = self.table()?;
+        let telemetry: TelemetryConfig =
+            config::section(&table, "telemetry", &origin).context("invalid telemetry settings")?;
+        telemetry.validate().map_err(anyhow::Error::msg)?;
+        Ok(telemetry)
     }
 
     /// The merged configuration table and where it came from.

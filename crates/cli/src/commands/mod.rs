@@ -4,3 +4,4 @@ pub mod analyze;
 pub mod corpus;
 pub mod eval;
 pub mod localize;
+pub mod telemetry;
