@@ -6,7 +6,9 @@
 
 pub mod detector;
 pub mod error;
+pub mod forecast;
 pub mod nab;
 
 pub use detector::{DetectorConfig, StreamingDetector};
 pub use error::AnomalyError;
+pub use forecast::{ForecastScore, Forecaster};
