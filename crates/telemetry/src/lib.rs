@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod event;
+pub mod record;
 pub mod replay;
 pub mod schema;
 pub mod validate;

@@ -7,17 +7,18 @@
 //! cannot shift it) and follows the newest accepted event, as a live
 //! ingest's wall clock would.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use showrunner_core::InputError;
 
 use crate::aggregate::Cube;
-use crate::validate::{Reason, Validator};
-use showrunner_core::InputError;
+use crate::record::{from_csv_row, parse_json, RawRecord, FLAG_COLUMNS, NUMBER_COLUMNS, TEXT_COLUMNS};
+use crate::validate::{time_ms, Reason, Rejection, Validator};
 
 /// How fast to replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,38 +79,169 @@ pub fn replay(
     interval_ms: i64,
     speed: Speed,
 ) -> Result<ReplayReport, InputError> {
-    let mut records: Box<dyn Iterator<Item = Result<Record, InputError>>> =
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            Box::new(csv_records(path, validator)?)
+    let report = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        replay_csv(path, validator, interval_ms, speed)?
+    } else {
+        replay_json_lines(path, validator, interval_ms, speed)?
+    };
+    if report.records == 0 {
+        return Err(InputError::format(path, "no records"));
+    }
+    Ok(report)
+}
+
+fn replay_json_lines(
+    path: &Path,
+    validator: &mut Validator,
+    interval_ms: i64,
+    speed: Speed,
+) -> Result<ReplayReport, InputError> {
+    let file = std::fs::File::open(path).map_err(|e| InputError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut ingest = Ingest::new(validator, interval_ms, speed, |text: &str, _: &Layout| parse_json(text));
+    let (mut buf, mut line) = (String::new(), 0u64);
+    loop {
+        buf.clear();
+        if reader.read_line(&mut buf).map_err(|e| InputError::io(path, e))? == 0 {
+            break;
+        }
+        line += 1;
+        let text = buf.trim_end_matches(['\n', '\r']);
+        if !text.trim().is_empty() {
+            ingest.offer(line, text);
+        }
+    }
+    Ok(ingest.finish())
+}
+
+fn replay_csv(
+    path: &Path,
+    validator: &mut Validator,
+    interval_ms: i64,
+    speed: Speed,
+) -> Result<ReplayReport, InputError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::format(path, e.to_string()))?;
+    let headers: Vec<String> =
+        reader.headers().map_err(|e| InputError::format(path, e.to_string()))?.iter().map(str::to_string).collect();
+    let dims: Vec<String> = validator.schema().dimensions.iter().map(|d| d.name.clone()).collect();
+    for h in &headers {
+        let known = TEXT_COLUMNS.contains(&h.as_str()) || NUMBER_COLUMNS.contains(&h.as_str());
+        if !(known || FLAG_COLUMNS.contains(&h.as_str()) || dims.contains(h)) {
+            return Err(InputError::format(path, format!("unknown column `{h}` (not an event field or a dimension)")));
+        }
+    }
+    let layout = Layout { headers, dims };
+    let mut ingest = Ingest::new(validator, interval_ms, speed, |row: &csv::StringRecord, l: &Layout| {
+        from_csv_row(&l.headers, &l.dims, row)
+    });
+    ingest.layout = layout;
+    let mut row = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        line += 1;
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => ingest.offer(line, &row),
+            Err(e) => ingest.reject_unparsed(line, Rejection { reason: Reason::Malformed, detail: e.to_string() }),
+        }
+    }
+    Ok(ingest.finish())
+}
+
+/// The columns of a CSV file (empty for JSON lines).
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    headers: Vec<String>,
+    dims: Vec<String>,
+}
+
+/// Validation, pacing and aggregation of records as they are read. The
+/// first [`CLOCK_SAMPLE`] records are held back until the starting clock
+/// (their median time) is known.
+struct Ingest<'v, B: ToOwned + ?Sized, P> {
+    validator: &'v mut Validator,
+    speed: Speed,
+    parse: P,
+    layout: Layout,
+    report: ReplayReport,
+    held: Vec<(u64, Result<B::Owned, Rejection>)>,
+    /// First clock value, current clock value, wall time at the start.
+    clock: Option<(i64, i64, Instant)>,
+}
+
+impl<'v, B, P> Ingest<'v, B, P>
+where
+    B: ToOwned + ?Sized,
+    P: for<'a> Fn(&'a B, &'a Layout) -> Result<RawRecord<'a>, Rejection>,
+{
+    fn new(validator: &'v mut Validator, interval_ms: i64, speed: Speed, parse: P) -> Self {
+        let report = ReplayReport { records: 0, accepted: 0, rejected: BTreeMap::new(), cube: Cube::new(interval_ms) };
+        Ingest { validator, speed, parse, layout: Layout::default(), report, held: Vec::new(), clock: None }
+    }
+
+    /// Takes one raw record in (copied only while the clock is not set).
+    fn offer(&mut self, line: u64, raw: &B) {
+        if self.clock.is_some() {
+            self.process(line, Ok(raw));
+            return;
+        }
+        self.held.push((line, Ok(raw.to_owned())));
+        if self.held.len() == CLOCK_SAMPLE {
+            self.start_clock();
+        }
+    }
+
+    /// A record that could not even be read (counted in order).
+    fn reject_unparsed(&mut self, line: u64, r: Rejection) {
+        if self.clock.is_some() {
+            self.process(line, Err(r));
         } else {
-            Box::new(json_line_records(path)?)
+            self.held.push((line, Err(r)));
+        }
+    }
+
+    fn start_clock(&mut self) {
+        let mut times: Vec<i64> = self
+            .held
+            .iter()
+            .filter_map(|(_, h)| h.as_ref().ok())
+            .filter_map(|r| (self.parse)(r.borrow(), &self.layout).ok())
+            .filter_map(|rec| rec.time.as_ref().and_then(|t| time_ms(t).ok()))
+            .collect();
+        let start = if times.is_empty() {
+            chrono::Utc::now().timestamp_millis()
+        } else {
+            let mid = times.len() / 2;
+            *times.select_nth_unstable(mid).1
         };
-    let head: Vec<Record> = records.by_ref().take(CLOCK_SAMPLE).collect::<Result<_, _>>()?;
-    let mut clock = start_clock(&head);
-    let mut report = ReplayReport { records: 0, accepted: 0, rejected: BTreeMap::new(), cube: Cube::new(interval_ms) };
-    let started = Instant::now();
-    let first_time = clock;
-    for item in head.into_iter().map(Ok).chain(records) {
-        let (line, record) = item?;
-        report.records += 1;
-        let outcome = match record {
-            Ok(value) => validator.check(&value, clock),
-            Err(detail) => Err(crate::validate::Rejection { reason: Reason::Malformed, detail }),
-        };
+        self.clock = Some((start, start, Instant::now()));
+        for (line, held) in std::mem::take(&mut self.held) {
+            match held {
+                Ok(r) => self.process(line, Ok(r.borrow())),
+                Err(e) => self.process(line, Err(e)),
+            }
+        }
+    }
+
+    fn process(&mut self, line: u64, raw: Result<&B, Rejection>) {
+        let Some((first, now, started)) = self.clock else { return };
+        self.report.records += 1;
+        let outcome =
+            raw.and_then(|r| (self.parse)(r, &self.layout)).and_then(|record| self.validator.check(&record, now));
         match outcome {
             Ok(event) => {
-                if let Speed::Factor(f) = speed {
-                    let due = Duration::from_secs_f64(((event.time_ms - first_time).max(0) as f64 / 1000.0) / f);
+                if let Speed::Factor(f) = self.speed {
+                    let due = Duration::from_secs_f64(((event.time_ms - first).max(0) as f64 / 1000.0) / f);
                     if let Some(wait) = due.checked_sub(started.elapsed()) {
                         std::thread::sleep(wait);
                     }
                 }
-                clock = clock.max(event.time_ms);
-                report.cube.add(&event);
-                report.accepted += 1;
+                self.clock = Some((first, now.max(event.time_ms), started));
+                self.report.cube.add(&event);
+                self.report.accepted += 1;
             }
             Err(r) => {
-                let entry = report.rejected.entry(r.reason.name()).or_insert(Rejected {
+                let entry = self.report.rejected.entry(r.reason.name()).or_insert(Rejected {
                     count: 0,
                     first_line: line,
                     first_detail: r.detail,
@@ -118,112 +250,11 @@ pub fn replay(
             }
         }
     }
-    if report.records == 0 {
-        return Err(InputError::format(path, "no records"));
-    }
-    Ok(report)
-}
 
-/// A record with its line number: a JSON value, or why it is not one.
-type Record = (u64, Result<Value, String>);
-
-fn json_line_records(path: &Path) -> Result<impl Iterator<Item = Result<Record, InputError>>, InputError> {
-    let file = std::fs::File::open(path).map_err(|e| InputError::io(path, e))?;
-    let path = path.to_path_buf();
-    Ok(BufReader::new(file).lines().enumerate().filter_map(move |(i, line)| match line {
-        Err(e) => Some(Err(InputError::io(&path, e))),
-        Ok(line) if line.trim().is_empty() => None,
-        Ok(line) => {
-            Some(Ok((i as u64 + 1, serde_json::from_str::<Value>(&line).map_err(|e| format!("not JSON: {e}")))))
+    fn finish(mut self) -> ReplayReport {
+        if self.clock.is_none() {
+            self.start_clock();
         }
-    }))
-}
-
-/// Numeric columns of the CSV form.
-const NUMBER_COLUMNS: [&str; 4] = ["startup_ms", "play_s", "rebuffer_s", "bitrate_kbps"];
-/// Boolean columns of the CSV form.
-const FLAG_COLUMNS: [&str; 2] = ["fatal", "before_start"];
-/// Text columns of the CSV form besides the dimensions.
-const TEXT_COLUMNS: [&str; 3] = ["type", "session", "code"];
-
-/// Reads the CSV form: `type,time,session`, one column per dimension, and
-/// the event fields (`startup_ms,play_s,rebuffer_s,bitrate_kbps,code,fatal,
-/// before_start`) where they apply; empty cells are absent fields.
-fn csv_records(
-    path: &Path,
-    validator: &Validator,
-) -> Result<impl Iterator<Item = Result<Record, InputError>>, InputError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::format(path, e.to_string()))?;
-    let headers: Vec<String> =
-        reader.headers().map_err(|e| InputError::format(path, e.to_string()))?.iter().map(str::to_string).collect();
-    let dims: Vec<String> = validator.schema().dimensions.iter().map(|d| d.name.clone()).collect();
-    for h in &headers {
-        let known = h == "time" || TEXT_COLUMNS.contains(&h.as_str()) || NUMBER_COLUMNS.contains(&h.as_str());
-        if !(known || FLAG_COLUMNS.contains(&h.as_str()) || dims.contains(h)) {
-            return Err(InputError::format(path, format!("unknown column `{h}` (not an event field or a dimension)")));
-        }
+        self.report
     }
-    Ok(reader.into_records().enumerate().map(move |(i, row)| {
-        let line = i as u64 + 2;
-        Ok((line, row.map(|row| csv_row_to_json(&headers, &dims, &row)).map_err(|e| e.to_string())))
-    }))
-}
-
-/// One CSV row as the JSON record it stands for; empty cells are absent
-/// fields, and cells that do not parse stay text for the validator to name.
-fn csv_row_to_json(headers: &[String], dims: &[String], row: &csv::StringRecord) -> Value {
-    let mut obj = Map::new();
-    let mut dim_values = Map::new();
-    for (h, cell) in headers.iter().zip(row.iter()) {
-        if cell.is_empty() {
-            continue;
-        }
-        let name = h.as_str();
-        let value = if NUMBER_COLUMNS.contains(&name) || (name == "time" && cell.bytes().all(|b| b.is_ascii_digit())) {
-            cell.parse::<f64>()
-                .ok()
-                .and_then(|v| {
-                    if name == "time" {
-                        Some(Value::from(v as i64))
-                    } else {
-                        serde_json::Number::from_f64(v).map(Value::Number)
-                    }
-                })
-                .unwrap_or_else(|| Value::String(cell.to_string()))
-        } else if FLAG_COLUMNS.contains(&name) {
-            match cell {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                other => Value::String(other.to_string()),
-            }
-        } else {
-            Value::String(cell.to_string())
-        };
-        if dims.contains(h) {
-            dim_values.insert(h.clone(), value);
-        } else {
-            obj.insert(h.clone(), value);
-        }
-    }
-    obj.insert("dims".into(), Value::Object(dim_values));
-    Value::Object(obj)
-}
-
-/// The median timestamp of the first records that have a readable one.
-fn start_clock(records: &[Record]) -> i64 {
-    let mut times: Vec<i64> = records
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .filter_map(|v| match v.get("time") {
-            Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis()),
-            Some(Value::Number(n)) => n.as_i64(),
-            _ => None,
-        })
-        .take(CLOCK_SAMPLE)
-        .collect();
-    if times.is_empty() {
-        return chrono::Utc::now().timestamp_millis();
-    }
-    let mid = times.len() / 2;
-    *times.select_nth_unstable(mid).1
 }

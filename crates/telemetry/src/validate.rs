@@ -5,9 +5,9 @@
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::event::{Event, EventKind};
+use crate::record::{RawDims, RawRecord, RawTime};
 use crate::schema::Schema;
 
 /// Why a record was refused.
@@ -94,12 +94,9 @@ impl Validator {
 
     /// Checks one record against the schema and the clock `now_ms`
     /// (milliseconds since the epoch).
-    pub fn check(&mut self, record: &Value, now_ms: i64) -> Result<Event, Rejection> {
-        let Value::Object(obj) = record else {
-            return Err(reject(Reason::Malformed, "a record must be a JSON object"));
-        };
-        let kind_name = text(obj, "type")?;
-        let time_ms = time(obj)?;
+    pub fn check(&mut self, r: &RawRecord, now_ms: i64) -> Result<Event, Rejection> {
+        let kind_name = required(&r.kind, "type")?.0.as_ref();
+        let time_ms = time_ms(required(&r.time, "time")?)?;
         if (time_ms - now_ms).abs() > self.max_skew_ms {
             return Err(reject(
                 Reason::TimeOutOfRange,
@@ -110,30 +107,30 @@ impl Validator {
                 ),
             ));
         }
-        let session = text(obj, "session")?;
+        let session = required(&r.session, "session")?.0.as_ref();
         if session.is_empty() || session.len() > MAX_TEXT {
             return Err(reject(Reason::BadValue, format!("`session` must be 1 to {MAX_TEXT} characters")));
         }
         let kind = match kind_name {
             "attempt" => EventKind::Attempt,
-            "start" => EventKind::Start { startup_ms: number(obj, "startup_ms", 600_000.0)? },
+            "start" => EventKind::Start { startup_ms: number(r.startup_ms, "startup_ms", 600_000.0)? },
             "heartbeat" => EventKind::Heartbeat {
-                play_s: number(obj, "play_s", 3600.0)?,
-                rebuffer_s: number(obj, "rebuffer_s", 3600.0)?,
-                bitrate_kbps: number(obj, "bitrate_kbps", 1_000_000.0)?,
+                play_s: number(r.play_s, "play_s", 3600.0)?,
+                rebuffer_s: number(r.rebuffer_s, "rebuffer_s", 3600.0)?,
+                bitrate_kbps: number(r.bitrate_kbps, "bitrate_kbps", 1_000_000.0)?,
             },
             "error" => {
-                let code = text(obj, "code")?;
+                let code = required(&r.code, "code")?.0.as_ref();
                 if code.len() > MAX_TEXT {
                     return Err(reject(Reason::BadValue, format!("`code` is longer than {MAX_TEXT} characters")));
                 }
                 EventKind::Error {
                     code: code.to_string(),
-                    fatal: flag(obj, "fatal")?,
-                    before_start: flag(obj, "before_start")?,
+                    fatal: *required(&r.fatal, "fatal")?,
+                    before_start: *required(&r.before_start, "before_start")?,
                 }
             }
-            "end" => EventKind::End { before_start: flag(obj, "before_start")? },
+            "end" => EventKind::End { before_start: *required(&r.before_start, "before_start")? },
             other => {
                 return Err(reject(
                     Reason::UnknownType,
@@ -141,33 +138,37 @@ impl Validator {
                 ))
             }
         };
-        let leaf = self.encode(obj)?;
+        let leaf = self.encode(required(&r.dims, "dims")?)?;
         Ok(Event { time_ms, session: session.to_string(), leaf, kind })
     }
 
-    /// Encodes the `dims` object; inserts new values only once every
+    /// Encodes the dimension values; inserts new values only once every
     /// dimension has passed.
-    fn encode(&mut self, obj: &Map<String, Value>) -> Result<Vec<u32>, Rejection> {
-        let dims = match obj.get("dims") {
-            None => return Err(reject(Reason::MissingField, "`dims` is missing")),
-            Some(Value::Object(d)) => d,
-            Some(_) => return Err(reject(Reason::WrongType, "`dims` must be an object")),
-        };
-        if let Some(unknown) = dims.keys().find(|k| !self.schema.dimensions.iter().any(|d| &d.name == *k)) {
-            return Err(reject(Reason::UnknownDimension, format!("`dims.{unknown}` is not a dimension of the schema")));
+    fn encode(&mut self, dims: &RawDims) -> Result<Vec<u32>, Rejection> {
+        let n = self.schema.dimensions.len();
+        let mut raw: Vec<Option<&str>> = vec![None; n];
+        for (j, (name, value)) in dims.0.iter().enumerate() {
+            // Players usually send the dimensions in schema order.
+            let in_order = self.schema.dimensions.get(j).is_some_and(|d| d.name == *name);
+            let found = if in_order { Some(j) } else { self.schema.dimensions.iter().position(|d| d.name == *name) };
+            let Some(i) = found else {
+                return Err(reject(
+                    Reason::UnknownDimension,
+                    format!("`dims.{name}` is not a dimension of the schema"),
+                ));
+            };
+            raw[i] = Some(value.as_ref());
         }
-        let mut raw: Vec<&str> = Vec::with_capacity(self.schema.dimensions.len());
         for (i, d) in self.schema.dimensions.iter().enumerate() {
-            let value = match dims.get(&d.name) {
+            let value = match raw[i] {
                 None => return Err(reject(Reason::MissingField, format!("`dims.{}` is missing", d.name))),
-                Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_TEXT => s.as_str(),
-                Some(Value::String(_)) => {
+                Some(v) if v.is_empty() || v.len() > MAX_TEXT => {
                     return Err(reject(
                         Reason::BadValue,
                         format!("`dims.{}` must be 1 to {MAX_TEXT} characters", d.name),
                     ))
                 }
-                Some(_) => return Err(reject(Reason::WrongType, format!("`dims.{}` must be a string", d.name))),
+                Some(v) => v,
             };
             if !self.codes[i].contains_key(value) && self.values[i].len() >= d.cap {
                 return Err(reject(
@@ -180,71 +181,63 @@ impl Validator {
                     ),
                 ));
             }
-            raw.push(value);
         }
         Ok(raw
             .into_iter()
             .enumerate()
-            .map(|(i, value)| match self.codes[i].get(value) {
-                Some(&c) => c,
-                None => {
-                    let c = self.values[i].len() as u32;
-                    self.codes[i].insert(value.to_string(), c);
-                    self.values[i].push(value.to_string());
-                    c
+            .map(|(i, value)| {
+                let value = value.unwrap_or_default();
+                match self.codes[i].get(value) {
+                    Some(&c) => c,
+                    None => {
+                        let c = self.values[i].len() as u32;
+                        self.codes[i].insert(value.to_string(), c);
+                        self.values[i].push(value.to_string());
+                        c
+                    }
                 }
             })
             .collect())
     }
 }
 
-fn text<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, Rejection> {
-    match obj.get(field) {
-        None => Err(reject(Reason::MissingField, format!("`{field}` is missing"))),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(reject(Reason::WrongType, format!("`{field}` must be a string"))),
-    }
-}
-
-fn flag(obj: &Map<String, Value>, field: &str) -> Result<bool, Rejection> {
-    match obj.get(field) {
-        None => Err(reject(Reason::MissingField, format!("`{field}` is missing"))),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(reject(Reason::WrongType, format!("`{field}` must be true or false"))),
-    }
+fn required<'r, T>(field: &'r Option<T>, name: &str) -> Result<&'r T, Rejection> {
+    field.as_ref().ok_or_else(|| reject(Reason::MissingField, format!("`{name}` is missing")))
 }
 
 /// A finite number in `[0, max]`.
-fn number(obj: &Map<String, Value>, field: &str, max: f64) -> Result<f64, Rejection> {
-    let v = match obj.get(field) {
-        None => return Err(reject(Reason::MissingField, format!("`{field}` is missing"))),
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(_) => return Err(reject(Reason::WrongType, format!("`{field}` must be a number"))),
-    };
+fn number(v: Option<f64>, field: &str, max: f64) -> Result<f64, Rejection> {
+    let v = *required(&v, field)?;
     if !(0.0..=max).contains(&v) {
         return Err(reject(Reason::BadValue, format!("`{field}` = {v} is outside [0, {max}]")));
     }
     Ok(v)
 }
 
-/// `time` as RFC 3339 text or epoch milliseconds.
-fn time(obj: &Map<String, Value>) -> Result<i64, Rejection> {
-    match obj.get("time") {
-        None => Err(reject(Reason::MissingField, "`time` is missing")),
-        Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+/// `time` as epoch milliseconds.
+pub(crate) fn time_ms(t: &RawTime) -> Result<i64, Rejection> {
+    match t {
+        RawTime::Millis(ms) => Ok(*ms),
+        RawTime::Fraction(v) => {
+            Err(reject(Reason::BadValue, format!("`time` = {v} is not whole milliseconds since the epoch")))
+        }
+        RawTime::Text(s) => chrono::DateTime::parse_from_rfc3339(s)
             .map(|t| t.timestamp_millis())
             .map_err(|e| reject(Reason::BadValue, format!("`time` = `{s}` is not RFC 3339 ({e})"))),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| reject(Reason::BadValue, format!("`time` = {n} is not whole milliseconds since the epoch"))),
-        Some(_) => Err(reject(Reason::WrongType, "`time` must be RFC 3339 text or epoch milliseconds")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::record::parse_json;
+    use serde_json::{json, Value};
+
+    /// Parses and checks, as a JSON line would be.
+    fn check(v: &mut Validator, record: &Value) -> Result<Event, Rejection> {
+        let line = record.to_string();
+        v.check(&parse_json(&line)?, NOW)
+    }
 
     const NOW: i64 = 1_795_000_000_000;
 
@@ -265,12 +258,12 @@ mod tests {
     #[test]
     fn a_good_record_is_encoded() {
         let mut v = Validator::new(schema(), 3_600_000).unwrap();
-        let e = v.check(&heartbeat(), NOW).unwrap();
+        let e = check(&mut v, &heartbeat()).unwrap();
         assert_eq!(e.leaf, vec![0, 0]);
         assert_eq!(e.kind, EventKind::Heartbeat { play_s: 10.0, rebuffer_s: 0.5, bitrate_kbps: 4500.0 });
         let mut rfc = heartbeat();
         rfc["time"] = json!("2026-11-18T12:06:40+01:00");
-        assert_eq!(v.check(&rfc, NOW).unwrap().time_ms, NOW);
+        assert_eq!(check(&mut v, &rfc).unwrap().time_ms, NOW);
     }
 
     #[test]
@@ -308,7 +301,7 @@ mod tests {
             (mutate(&|r| r["dims"]["os"] = json!("x")), Reason::UnknownDimension, "`dims.os`"),
         ];
         for (record, reason, detail) in cases {
-            let r = v.check(&record, NOW).unwrap_err();
+            let r = check(&mut v, &record).unwrap_err();
             assert_eq!(r.reason, reason, "{record}: {r:?}");
             assert!(r.detail.contains(detail), "{record}: {r:?}");
         }
@@ -320,16 +313,16 @@ mod tests {
         for cdn in ["A", "B"] {
             let mut r = heartbeat();
             r["dims"]["cdn"] = json!(cdn);
-            v.check(&r, NOW).unwrap();
+            check(&mut v, &r).unwrap();
         }
         let mut third = heartbeat();
         third["dims"]["cdn"] = json!("C");
         third["dims"]["country"] = json!("FR");
-        let r = v.check(&third, NOW).unwrap_err();
+        let r = check(&mut v, &third).unwrap_err();
         assert_eq!(r.reason, Reason::OverCap);
         assert!(r.detail.contains("`dims.cdn` = `C` would be value 3 of a dimension capped at 2"), "{r:?}");
         // FR was not added by the refused record; known values still pass.
         assert_eq!(v.values(1), ["DE"]);
-        assert!(v.check(&heartbeat(), NOW).is_ok());
+        assert!(check(&mut v, &heartbeat()).is_ok());
     }
 }
