@@ -25,6 +25,9 @@ enum Command {
     Corpus(commands::corpus::Command),
     /// Find the dimension combinations that explain a deviating metric.
     Localize(commands::localize::Args),
+    /// Generate labelled simulated data.
+    #[command(subcommand)]
+    Simulate(commands::simulate::Command),
     /// Replay player telemetry through validation and aggregation.
     #[command(subcommand)]
     Telemetry(commands::telemetry::Command),
@@ -39,6 +42,7 @@ fn main() {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Corpus(cmd) => commands::corpus::run(cmd),
         Command::Localize(args) => commands::localize::run(args),
+        Command::Simulate(cmd) => commands::simulate::run(cmd),
         Command::Telemetry(cmd) => commands::telemetry::run(cmd),
         Command::Eval(cmd) => commands::eval::run(cmd),
     };

@@ -8,6 +8,7 @@ pub mod event;
 pub mod record;
 pub mod replay;
 pub mod schema;
+pub mod simulate;
 pub mod validate;
 
 pub use aggregate::{Aggregate, Cube, Metrics, MINUTE_MS};

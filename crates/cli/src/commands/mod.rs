@@ -4,4 +4,5 @@ pub mod analyze;
 pub mod corpus;
 pub mod eval;
 pub mod localize;
+pub mod simulate;
 pub mod telemetry;
