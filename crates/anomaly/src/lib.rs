@@ -6,6 +6,7 @@
 
 pub mod detector;
 pub mod error;
+pub mod explain;
 pub mod forecast;
 pub mod nab;
 
