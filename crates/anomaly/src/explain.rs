@@ -35,6 +35,46 @@ pub enum QoeMetric {
 }
 
 impl QoeMetric {
+    /// Every metric, in report order.
+    pub const ALL: [QoeMetric; 7] = [
+        QoeMetric::Attempts,
+        QoeMetric::RebufferingRatio,
+        QoeMetric::StartFailureRate,
+        QoeMetric::ExitBeforeStartRate,
+        QoeMetric::ErrorRate,
+        QoeMetric::MeanStartupMs,
+        QoeMetric::BitrateKbps,
+    ];
+
+    /// The metric's value for an aggregate (`None` when its denominator is
+    /// zero).
+    pub fn value(self, a: &Aggregate) -> Option<f64> {
+        match self.parts(a) {
+            None => Some(a.attempts as f64),
+            Some((_, b)) if b <= 0.0 => None,
+            Some((n, b)) => Some(n / b),
+        }
+    }
+
+    /// The metric's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            QoeMetric::Attempts => "attempts",
+            QoeMetric::RebufferingRatio => "rebuffering_ratio",
+            QoeMetric::StartFailureRate => "start_failure_rate",
+            QoeMetric::ExitBeforeStartRate => "exit_before_start_rate",
+            QoeMetric::ErrorRate => "error_rate",
+            QoeMetric::MeanStartupMs => "mean_startup_ms",
+            QoeMetric::BitrateKbps => "bitrate_kbps",
+        }
+    }
+
+    /// Whether the metric counts events that follow a binomial law per
+    /// attempt (so its noise at low volume is known).
+    pub fn per_attempt(self) -> bool {
+        matches!(self, QoeMetric::StartFailureRate | QoeMetric::ExitBeforeStartRate | QoeMetric::ErrorRate)
+    }
+
     /// Numerator and denominator of a ratio metric; `None` for additive ones.
     fn parts(self, a: &Aggregate) -> Option<(f64, f64)> {
         match self {

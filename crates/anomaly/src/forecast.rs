@@ -1,21 +1,22 @@
 //! The forecast-based scorer for monitored QoE series: what should this
 //! series read at this time of day and day of week, and how far off is it.
 //!
-//! The state of one series is small on purpose — about 800 bytes, so a
-//! million series fit in under a gigabyte and well inside the 4 KB per
-//! series budget:
+//! The state of one series is small on purpose — about 1 KB, so a million
+//! series fit in a gigabyte, well inside the 4 KB per series budget:
 //!
 //! - a **daily shape**: the expected value per quarter hour of the day
 //!   (96 bins, linearly interpolated between bin centres);
 //! - a **weekday factor** per day of the week (7), multiplying the shape;
 //! - a **level**: a slowly moving multiplier for growth and decline;
-//! - a **spread** per quarter hour: the typical absolute forecast error.
+//! - a **spread** per quarter hour: the typical absolute forecast error,
+//!   with a visit count per quarter hour so early estimates are running
+//!   means rather than slow exponential ones.
 //!
 //! Everything is learned online by exponential smoothing, causally. It is
 //! robust to past anomalies: a value more than [`CLIP_Z`] spreads off the
-//! forecast is learned as if it were only that far off, so an outage does
-//! not teach the model that outages are normal, and the spread is learned
-//! from the clipped errors too.
+//! forecast is learned by the shape as if it were only that far off, and
+//! by the spread at a tenth of its rate, so an outage neither teaches the
+//! model that outages are normal nor widens the band it is judged against.
 
 use serde::Serialize;
 
@@ -24,6 +25,13 @@ pub const BINS: usize = 96;
 
 /// Minutes in a bin.
 const BIN_MINUTES: f64 = 1440.0 / BINS as f64;
+
+/// Visits of a bin before its spread is used to clip outliers: a day of
+/// one-minute data.
+const VISITS_TO_SETTLE: u16 = 15;
+
+/// Share of the spread's learning rate applied to outliers.
+const OUTLIER_RATE: f32 = 0.1;
 
 /// Errors beyond this many spreads are clipped before learning.
 pub const CLIP_Z: f32 = 4.0;
@@ -40,13 +48,15 @@ struct Rates {
     shape: f32,
     /// Weekday factors.
     weekday: f32,
-    /// Overall level.
+    /// Overall level: slow (trends over weeks), so that the first weekend
+    /// is learned by the weekend's factors and does not drag the level of
+    /// every other day down with it.
     level: f32,
     /// Spread.
     spread: f32,
 }
 
-const RATES: Rates = Rates { shape: 0.02, weekday: 0.002, level: 0.0005, spread: 0.01 };
+const RATES: Rates = Rates { shape: 0.02, weekday: 0.002, level: 0.00005, spread: 0.01 };
 
 /// The forecast and how far the value is from it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -64,6 +74,8 @@ pub struct ForecastScore {
 pub struct Forecaster {
     shape: [f32; BINS],
     spread: [f32; BINS],
+    /// Updates each bin has had (saturating).
+    visits: [u16; BINS],
     weekday: [f32; 7],
     level: f32,
     /// Values seen; the first day primes the shape instead of scoring.
@@ -81,6 +93,7 @@ impl Forecaster {
         Forecaster {
             shape: [f32::NAN; BINS],
             spread: [f32::NAN; BINS],
+            visits: [0; BINS],
             weekday: [1.0; 7],
             level: 1.0,
             seen: 0,
@@ -124,19 +137,31 @@ impl Forecaster {
     }
 
     fn learn(&mut self, bin: usize, day: usize, x: f32, expected: f32, sd: f32, z: f32) {
-        // While the spread is still unknown nothing can be called an
-        // outlier; afterwards outliers are learned only up to CLIP_Z.
-        let clipped = if self.spread[bin].is_nan() { x } else { expected + z.clamp(-CLIP_Z, CLIP_Z) * sd };
+        // Until the bin has a day of visits its spread is not trusted to
+        // call anything an outlier; afterwards outliers are learned only up
+        // to CLIP_Z. (Clipping against an unsettled spread can pin it near
+        // zero for good: every error would be clipped to almost nothing.)
+        let settled = self.visits[bin] >= VISITS_TO_SETTLE && self.spread[bin] > 0.0;
+        let clipped = if settled { expected + z.clamp(-CLIP_Z, CLIP_Z) * sd } else { x };
         let error = (clipped - expected).abs();
-        self.spread[bin] = if self.spread[bin].is_nan() {
-            error
-        } else {
-            self.spread[bin] + RATES.spread * (error - self.spread[bin])
-        };
+        // Early on, a running mean (rate 1/visits of the bin) rather than
+        // the slow exponential rate, so the first days are not scored
+        // against a spread resting on its first few samples.
+        self.visits[bin] = self.visits[bin].saturating_add(1);
+        let visits = f32::from(self.visits[bin]);
+        let (spread_rate, shape_rate) = (RATES.spread.max(1.0 / visits), RATES.shape.max(1.0 / visits));
+        // An outlier says little about the normal spread: it is learned at a
+        // tenth of the rate, so an hour-long incident widens the band by a
+        // few percent while a spread that is simply too narrow still
+        // recovers.
+        let outlier = settled && z.abs() > CLIP_Z;
+        let spread_rate = if outlier { spread_rate * OUTLIER_RATE } else { spread_rate };
+        self.spread[bin] =
+            if self.spread[bin].is_nan() { error } else { self.spread[bin] + spread_rate * (error - self.spread[bin]) };
         let seasonal = self.weekday[day] * self.level;
         if seasonal > 0.0 {
             let target = clipped / seasonal;
-            self.shape[bin] += RATES.shape * (target - self.shape[bin]);
+            self.shape[bin] += shape_rate * (target - self.shape[bin]);
         }
         if expected > 0.0 && clipped >= 0.0 && self.is_warm() {
             let ratio = (clipped / expected).clamp(0.5, 2.0);

@@ -4,10 +4,13 @@
 //! memory per series, one configuration for all series. [`nab`] measures it
 //! on the Numenta Anomaly Benchmark with NAB's own scoring rules.
 
+pub mod alarm_eval;
+pub mod alarms;
 pub mod detector;
 pub mod error;
 pub mod explain;
 pub mod forecast;
+pub mod monitor;
 pub mod nab;
 
 pub use detector::{DetectorConfig, StreamingDetector};

@@ -61,3 +61,31 @@ fn bad_arguments_are_refused() {
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("runs past the 1440 simulated minutes"), "{}", stderr(&run));
 }
+
+#[test]
+fn eval_alarms_scores_a_simulation_against_its_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sim");
+    let o = out.to_str().unwrap();
+    let run = showrunner(&["simulate", "qoe", "--days", "9", "--seed", "4", "--events-minutes", "0", "--out", o]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let eval = showrunner(&["eval", "alarms", "--sim", o, "--max-layer", "2", "--json"]);
+    assert_eq!(eval.status.code(), Some(0), "{}", stderr(&eval));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&eval)).unwrap();
+    assert_eq!(r["days_scored"], 2);
+    let methods = r["methods"].as_array().unwrap();
+    assert_eq!(methods[0]["method"], "special_events");
+    assert_eq!(methods[1]["method"], "forecast_only");
+    for m in methods {
+        // Every scored incident is listed, detected or not.
+        assert_eq!(m["incidents"].as_array().unwrap().len() as u64, r["incidents"].as_u64().unwrap());
+        assert!(m["alarms"].as_u64().unwrap() >= m["true_alarms"].as_u64().unwrap());
+    }
+    let table = stdout(&showrunner(&["eval", "alarms", "--sim", o, "--max-layer", "2"]));
+    assert!(table.contains("special_events") && table.contains("localized exactly"), "{table}");
+
+    let missing = dir.path().join("nothing");
+    let bad = showrunner(&["eval", "alarms", "--sim", missing.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("spec.json"), "{}", stderr(&bad));
+}

@@ -1,0 +1,496 @@
+//! `eval alarms`: the alarm pipeline on a QoE simulation, scored against
+//! its ground truth, side by side with the forecasting-only baseline.
+//!
+//! The detector sees what production would: the telemetry, minute by
+//! minute, and the calendar file — never the truth. The first
+//! [`WARMUP_DAYS`] are for learning (weekly factors need a week); alarms
+//! opened and incidents starting in them are not scored.
+//!
+//! An alarm *matches* an incident when their times overlap (the incident
+//! from its start to 15 minutes after its end) and one of the alarm's
+//! elements shares leaves with the incident's scope.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use showrunner_core::InputError;
+use showrunner_telemetry::simulate::scenario::EventClass;
+use showrunner_telemetry::simulate::world::DIMENSIONS;
+use showrunner_telemetry::simulate::QoeSimulation;
+
+use crate::alarms::{AlarmBook, CalendarEvent, Classification, DetectConfig};
+use crate::monitor::{Catalogue, Element, Monitor, ScoreConfig};
+
+/// Dimensions per monitored element: the total, every value, every pair
+/// and every triple of values (10,185 series on the simulator's 630
+/// leaves).
+pub const MAX_LAYER: usize = 4;
+
+/// Days of learning before scoring.
+pub const WARMUP_DAYS: u32 = 7;
+
+/// Figures of one method.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodReport {
+    /// `special_events` or `forecast_only`.
+    pub method: &'static str,
+    /// Alarms opened after the warm-up.
+    pub alarms: usize,
+    /// Of which matching an incident.
+    pub true_alarms: usize,
+    /// Incidents with at least one matching alarm.
+    pub detected: usize,
+    /// Incident recall.
+    pub recall: f64,
+    /// Alarm precision.
+    pub precision: f64,
+    /// False alarms per scored day.
+    pub false_per_day: f64,
+    /// Median minutes from incident start to its first alarm.
+    pub ttd_median_min: f64,
+    /// 95th percentile of the same.
+    pub ttd_p95_min: f64,
+    /// Missed incidents for which an anomaly was seen but suppressed.
+    pub missed_by_suppression: usize,
+    /// Detected incidents whose first alarm's localization is exactly the
+    /// incident's scope (as its sole root cause).
+    pub localized_exactly: usize,
+    /// Suppressed anomalies by class.
+    pub suppressed: BTreeMap<&'static str, usize>,
+    /// Every scored incident and what became of it.
+    pub incidents: Vec<IncidentOutcome>,
+    /// The false alarms.
+    pub false_alarms: Vec<FalseAlarm>,
+}
+
+/// One scored incident and its first alarm.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentOutcome {
+    /// The incident's scope, `dim=value&…`.
+    pub element: String,
+    /// Its first minute.
+    pub start_minute: u32,
+    /// Minutes from its start to its first alarm; `None` when missed.
+    pub alarm_after_min: Option<u32>,
+    /// That alarm's localization, worded.
+    pub explanation: Option<String>,
+}
+
+/// An alarm that matched no incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct FalseAlarm {
+    /// Minute it opened.
+    pub opened: u32,
+    /// Minutes it stayed open.
+    pub minutes: u32,
+    /// Its elements.
+    pub elements: Vec<String>,
+    /// Its metrics.
+    pub metrics: Vec<&'static str>,
+    /// Largest |z| seen.
+    pub peak_z: f64,
+}
+
+/// The evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmEvalReport {
+    /// Days scored (after the warm-up).
+    pub days_scored: u32,
+    /// Monitored series.
+    pub series: usize,
+    /// Incidents scored.
+    pub incidents: usize,
+    /// With special-event handling, then the forecasting-only baseline.
+    pub methods: Vec<MethodReport>,
+}
+
+/// Minutes after opening at which an alarm is localized: long enough for
+/// the deviation to stand out of one minute's noise.
+pub const EXPLAIN_AFTER: u32 = 10;
+
+/// Minutes before the opening taken as normal for the localization.
+const REFERENCE_MINUTES: u32 = 120;
+
+/// The leaf aggregates of the last few hours, for localizing alarms.
+#[derive(Debug, Default)]
+struct LeafHistory {
+    minutes: std::collections::VecDeque<(u32, Vec<showrunner_telemetry::Aggregate>)>,
+}
+
+impl LeafHistory {
+    fn push(&mut self, minute: u32, leaves: Vec<showrunner_telemetry::Aggregate>) {
+        self.minutes.push_back((minute, leaves));
+        while self.minutes.len() > (REFERENCE_MINUTES + EXPLAIN_AFTER + 1) as usize {
+            self.minutes.pop_front();
+        }
+    }
+
+    /// Per-leaf sums over `range`.
+    fn sum(&self, range: std::ops::Range<u32>) -> Vec<showrunner_telemetry::Aggregate> {
+        let n = self.minutes.back().map_or(0, |(_, l)| l.len());
+        let mut out = vec![showrunner_telemetry::Aggregate::default(); n];
+        for (_, leaves) in self.minutes.iter().filter(|(m, _)| range.contains(m)) {
+            out.iter_mut().zip(leaves).for_each(|(acc, a)| acc.merge(a));
+        }
+        out
+    }
+
+    /// Localizes `metric` over `[opened, now]` against the reference hours
+    /// before `opened`.
+    fn explain(
+        &self,
+        dims: &[String],
+        values: &[Vec<&str>],
+        opened: u32,
+        now: u32,
+        metric: crate::explain::QoeMetric,
+    ) -> Option<crate::alarms::Explanation> {
+        let observed = self.sum(opened..now + 1);
+        let expected_raw = self.sum(opened.saturating_sub(REFERENCE_MINUTES)..opened);
+        // Additive metrics compare sums: scale the reference to the window.
+        let scale = f64::from(now + 1 - opened) / f64::from(REFERENCE_MINUTES);
+        let expected: Vec<showrunner_telemetry::Aggregate> = if metric == crate::explain::QoeMetric::Attempts {
+            expected_raw
+                .iter()
+                .map(|a| showrunner_telemetry::Aggregate {
+                    attempts: (a.attempts as f64 * scale).round() as u64,
+                    ..a.clone()
+                })
+                .collect()
+        } else {
+            expected_raw
+        };
+        let l = crate::explain::explain(
+            dims,
+            values,
+            &observed,
+            &expected,
+            metric,
+            &showrunner_localize::SearchConfig::default(),
+        )
+        .ok()?;
+        let elements: Vec<String> = l.root_causes.iter().map(|r| r.element.clone()).collect();
+        let text = match l.root_causes.first() {
+            None => format!(
+                "{} {:.4} → {:.4} overall, not explained by any dimension combination",
+                metric.name(),
+                l.expected,
+                l.observed
+            ),
+            Some(top) => format!(
+                "{} {:.4} → {:.4} in {}, explaining {:.0}% of the overall change {:.4} → {:.4}{}",
+                metric.name(),
+                top.expected,
+                top.observed,
+                top.element,
+                100.0 * l.explained,
+                l.expected,
+                l.observed,
+                if elements.len() > 1 { format!(" (with {})", elements[1..].join(", ")) } else { String::new() }
+            ),
+        };
+        Some(crate::alarms::Explanation { elements, explained: l.explained, well_explained: l.well_explained, text })
+    }
+}
+
+/// Reads a calendar file: `[[event]]` tables with `id`, `start` (RFC 3339),
+/// `minutes` and a `scope` table of dimension values; `start_ms` is the
+/// data's first minute.
+pub fn read_calendar(path: &Path, start_ms: i64) -> Result<Vec<CalendarEvent>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    let table: toml::Table = text.parse().map_err(|e| InputError::format(path, format!("{e}")))?;
+    let Some(events) = table.get("event") else { return Ok(Vec::new()) };
+    let events =
+        events.as_array().ok_or_else(|| InputError::format(path, "`event` must be an array of tables ([[event]])"))?;
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let bad = |what: &str| InputError::format(path, format!("event {}: {what}", i + 1));
+            let id = e.get("id").and_then(|v| v.as_str()).ok_or_else(|| bad("`id` must be text"))?.to_string();
+            let start = e.get("start").and_then(|v| v.as_str()).ok_or_else(|| bad("`start` must be RFC 3339 text"))?;
+            let start = chrono::DateTime::parse_from_rfc3339(start)
+                .map_err(|err| bad(&format!("`start` = `{start}`: {err}")))?;
+            let minutes = e
+                .get("minutes")
+                .and_then(|v| v.as_integer())
+                .filter(|&m| m > 0)
+                .ok_or_else(|| bad("`minutes` must be a positive integer"))?;
+            let scope = e
+                .get("scope")
+                .and_then(|v| v.as_table())
+                .ok_or_else(|| bad("`scope` must be a table of dimension values"))?
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|v| (k.clone(), v.to_string()))
+                        .ok_or_else(|| bad(&format!("scope `{k}` must be text")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let offset = (start.timestamp_millis() - start_ms).div_euclid(60_000);
+            Ok(CalendarEvent { id, scope, start_minute: offset.max(0) as u32, minutes: minutes as u32 })
+        })
+        .collect()
+}
+
+/// Runs both methods over the whole simulation, monitoring elements of up
+/// to `max_layer` dimensions; `progress(minute, total)`.
+pub fn evaluate(
+    sim: &QoeSimulation,
+    calendar: &[CalendarEvent],
+    max_layer: usize,
+    mut progress: impl FnMut(u32, u32),
+) -> AlarmEvalReport {
+    let values: Vec<Vec<&str>> = sim.leaves.iter().map(|l| l.values().to_vec()).collect();
+    let catalogue = Catalogue::new(&DIMENSIONS, &values, max_layer);
+    let mut monitor = Monitor::new(&catalogue, ScoreConfig::default());
+    let scoped: Vec<(CalendarEvent, Element)> =
+        calendar.iter().filter_map(|e| catalogue.element_of(&e.scope).map(|el| (e.clone(), el))).collect();
+    let configs = [DetectConfig::default(), DetectConfig { special_events: false, ..DetectConfig::default() }];
+    let mut books = [AlarmBook::default(), AlarmBook::default()];
+    let mut history = LeafHistory::default();
+    let dims: Vec<String> = DIMENSIONS.iter().map(|d| d.to_string()).collect();
+    let total = sim.minutes();
+    for m in 0..total {
+        if m % 1440 == 0 {
+            progress(m, total);
+        }
+        let leaves = sim.minute(m);
+        let elements = catalogue.aggregate(&leaves);
+        history.push(m, leaves);
+        let scores = monitor.score(m % 10_080, &elements);
+        if m < WARMUP_DAYS * 1440 {
+            continue;
+        }
+        for (book, config) in books.iter_mut().zip(&configs) {
+            book.step(m, &scores, &catalogue, &scoped, config);
+            for alarm in book.alarms.iter_mut().filter(|a| a.explanation.is_none() && m == a.opened + EXPLAIN_AFTER) {
+                alarm.explanation = history.explain(&dims, &values, alarm.opened, m, alarm.metrics[0]);
+            }
+        }
+    }
+    progress(total, total);
+    // Every incident can make an alarm true; only those starting after the
+    // warm-up count for recall.
+    let all_incidents: Vec<(u32, u32, Element)> = sim
+        .events
+        .iter()
+        .filter(|e| e.class == EventClass::Incident)
+        .filter_map(|e| catalogue.element_of(&e.scope).map(|el| (e.start_minute, e.start_minute + e.minutes, el)))
+        .collect();
+    let incidents: Vec<(u32, u32, Element)> =
+        all_incidents.iter().filter(|i| i.0 >= WARMUP_DAYS * 1440).cloned().collect();
+    let days_scored = sim.spec.days.saturating_sub(WARMUP_DAYS);
+    let methods = books
+        .iter()
+        .zip(["special_events", "forecast_only"])
+        .map(|(book, name)| score_method(name, book, &incidents, &all_incidents, &catalogue, days_scored))
+        .collect();
+    AlarmEvalReport { days_scored, series: monitor.len(), incidents: incidents.len(), methods }
+}
+
+fn score_method(
+    method: &'static str,
+    book: &AlarmBook,
+    incidents: &[(u32, u32, Element)],
+    all_incidents: &[(u32, u32, Element)],
+    catalogue: &Catalogue,
+    days: u32,
+) -> MethodReport {
+    // An alarm detects an incident when it opens during it (or within 15
+    // minutes of its end) on an element sharing leaves with its scope.
+    let matches = |opened: u32, elements: &[usize], inc: &(u32, u32, Element)| {
+        opened + 2 >= inc.0 && opened <= inc.1 + 15 && elements.iter().any(|&e| catalogue.elements[e].overlaps(&inc.2))
+    };
+    let is_true = |a: &&crate::alarms::Alarm| all_incidents.iter().any(|i| matches(a.opened, &a.elements, i));
+    let true_alarms = book.alarms.iter().filter(is_true).count();
+    let false_alarms = book
+        .alarms
+        .iter()
+        .filter(|a| !is_true(a))
+        .map(|a| FalseAlarm {
+            opened: a.opened,
+            minutes: a.resolved.unwrap_or(a.last) - a.opened,
+            elements: a.elements.iter().map(|&e| catalogue.label(&catalogue.elements[e])).collect(),
+            metrics: a.metrics.iter().map(|m| m.name()).collect(),
+            peak_z: a.peak_z,
+        })
+        .collect();
+    let mut ttd: Vec<f64> = Vec::new();
+    let mut missed_by_suppression = 0;
+    let mut localized_exactly = 0;
+    let mut outcomes = Vec::new();
+    for inc in incidents {
+        let first = book.alarms.iter().filter(|a| matches(a.opened, &a.elements, inc)).min_by_key(|a| a.opened);
+        match first {
+            Some(alarm) => {
+                ttd.push(f64::from(alarm.opened.saturating_sub(inc.0)));
+                let scope = catalogue.label(&inc.2);
+                if alarm.explanation.as_ref().is_some_and(|e| e.elements == [scope.clone()]) {
+                    localized_exactly += 1;
+                }
+                outcomes.push(IncidentOutcome {
+                    element: scope,
+                    start_minute: inc.0,
+                    alarm_after_min: Some(alarm.opened.saturating_sub(inc.0)),
+                    explanation: alarm.explanation.as_ref().map(|e| e.text.clone()),
+                });
+            }
+            None => {
+                if book.suppressed.iter().any(|s| matches(s.minute, &[s.score.element], inc)) {
+                    missed_by_suppression += 1;
+                }
+                outcomes.push(IncidentOutcome {
+                    element: catalogue.label(&inc.2),
+                    start_minute: inc.0,
+                    alarm_after_min: None,
+                    explanation: None,
+                });
+            }
+        }
+    }
+    ttd.sort_by(f64::total_cmp);
+    let quantile = |q: f64| if ttd.is_empty() { f64::NAN } else { ttd[((ttd.len() - 1) as f64 * q).round() as usize] };
+    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for s in &book.suppressed {
+        let name = match s.class {
+            Classification::Actionable => "actionable",
+            Classification::Anticipated { .. } => "anticipated",
+            Classification::External { .. } => "external",
+            Classification::LowImpact { .. } => "low_impact",
+        };
+        *suppressed.entry(name).or_default() += 1;
+    }
+    let alarms = book.alarms.len();
+    MethodReport {
+        method,
+        alarms,
+        true_alarms,
+        detected: ttd.len(),
+        recall: if incidents.is_empty() { f64::NAN } else { ttd.len() as f64 / incidents.len() as f64 },
+        precision: if alarms == 0 { f64::NAN } else { true_alarms as f64 / alarms as f64 },
+        false_per_day: (alarms - true_alarms) as f64 / f64::from(days.max(1)),
+        ttd_median_min: quantile(0.5),
+        ttd_p95_min: quantile(0.95),
+        missed_by_suppression,
+        localized_exactly,
+        suppressed,
+        incidents: outcomes,
+        false_alarms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use showrunner_telemetry::simulate::scenario::{Effect, ScenarioEvent};
+    use showrunner_telemetry::simulate::SimSpec;
+
+    fn event(
+        id: &str,
+        class: EventClass,
+        kind: &'static str,
+        scope: &[(&str, &str)],
+        start: u32,
+        minutes: u32,
+        effect: Effect,
+    ) -> ScenarioEvent {
+        ScenarioEvent {
+            id: id.into(),
+            class,
+            kind,
+            scope: scope.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect(),
+            start_minute: start,
+            minutes,
+            effects: vec![effect],
+        }
+    }
+
+    /// Nine days: a week of learning, then a scheduled match in GB (on the
+    /// calendar), a power cut in FR, and a rebuffering incident on CDN-B ×
+    /// ISP-3 × DE.
+    #[test]
+    fn a_cdn_isp_country_incident_raises_one_alarm_localized_to_exactly_that_element() {
+        let mut sim = QoeSimulation::new(SimSpec::new(9, 5));
+        let day = 1440;
+        sim.events = vec![
+            event(
+                "match",
+                EventClass::Anticipated,
+                "competitor_match",
+                &[("country", "GB")],
+                7 * day + 20 * 60,
+                120,
+                Effect::Traffic(0.7),
+            ),
+            event(
+                "cut",
+                EventClass::HighImpactExternal,
+                "power_cut",
+                &[("country", "FR")],
+                8 * day + 11 * 60,
+                60,
+                Effect::Traffic(0.35),
+            ),
+            event(
+                "incident",
+                EventClass::Incident,
+                "cdn_isp_rebuffering",
+                &[("cdn", "B"), ("isp", "ISP-3"), ("country", "DE")],
+                8 * day + 20 * 60,
+                40,
+                Effect::Rebuffering(6.0),
+            ),
+        ];
+        let calendar = vec![CalendarEvent {
+            id: "match".into(),
+            scope: vec![("country".into(), "GB".into())],
+            start_minute: 7 * day + 20 * 60,
+            minutes: 120,
+        }];
+        let report = evaluate(&sim, &calendar, 2, |_, _| {});
+        let full = &report.methods[0];
+        assert_eq!(report.incidents, 1);
+        assert_eq!((full.detected, full.alarms), (1, 1), "{:?}", full.false_alarms);
+        let outcome = &full.incidents[0];
+        let (after, text) = (&outcome.alarm_after_min, &outcome.explanation);
+        assert_eq!(outcome.element, "cdn=B&country=DE&isp=ISP-3");
+        assert!(after.is_some_and(|a| a <= 3), "{after:?}");
+        assert_eq!(full.localized_exactly, 1, "{text:?}");
+        assert!(text.as_deref().is_some_and(|t| t.contains(" in cdn=B&country=DE&isp=ISP-3, explaining")), "{text:?}");
+        // The match and the power cut were seen, and suppressed with their reasons.
+        assert!(full.suppressed.get("anticipated").is_some_and(|&n| n > 0), "{:?}", full.suppressed);
+        assert!(full.suppressed.get("external").is_some_and(|&n| n > 0), "{:?}", full.suppressed);
+        // The forecasting-only baseline raises false alarms on them.
+        let baseline = &report.methods[1];
+        assert!(baseline.alarms > baseline.true_alarms, "{baseline:?}");
+    }
+
+    #[test]
+    fn calendar_files_are_read_and_bad_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("calendar.toml");
+        std::fs::write(&path, "[[event]]\nid = \"m\"\nkind = \"match\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 90\nscope = { country = \"DE\" }\n").unwrap();
+        let events = read_calendar(&path, 1_793_577_600_000).unwrap();
+        assert_eq!(events[0].start_minute, 120);
+        assert_eq!(events[0].scope, vec![("country".to_string(), "DE".to_string())]);
+        for (text, want) in [
+            ("[[event]]\nid = \"m\"\nstart = \"tomorrow\"\nminutes = 5\nscope = {}\n", "`start` = `tomorrow`"),
+            (
+                "[[event]]\nid = \"m\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 0\nscope = {}\n",
+                "`minutes` must be a positive integer",
+            ),
+            (
+                "[[event]]\nid = \"m\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 5\nscope = { country = 3 }\n",
+                "scope `country` must be text",
+            ),
+            ("event = 3\n", "array of tables"),
+            ("[[event\n", "calendar.toml"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = read_calendar(&path, 0).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+}

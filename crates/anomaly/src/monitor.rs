@@ -1,0 +1,284 @@
+//! Monitored series: every element of the chosen cuboids (the total, each
+//! dimension value, each pair of values…) × every QoE metric, aggregated
+//! from the leaves each interval and scored by two families of scorers:
+//!
+//! - **forecast**: the [`Forecaster`]'s z-score, smoothed over the last
+//!   three intervals (one noisy minute is not an anomaly), with the
+//!   binomial standard deviation as a floor for per-attempt rates, whose
+//!   noise at low volume the forecast cannot know;
+//! - **derivative**: the jump of the mean of the last five values over the
+//!   mean of the thirty before, in the same spreads — a sudden change of
+//!   level, which a slow drift never makes.
+//!
+//! A series is scored only above a minimum volume (attempts per interval
+//! of its element), so tiny cohorts do not alarm.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+use showrunner_telemetry::Aggregate;
+
+use crate::explain::QoeMetric;
+use crate::forecast::Forecaster;
+
+/// One monitored element: `(dimension, value index)` pairs, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Element(pub Vec<(usize, usize)>);
+
+impl Element {
+    /// Whether `other` is this element or one of its descendants (it fixes
+    /// every pair this one fixes).
+    pub fn covers(&self, other: &Element) -> bool {
+        self.0.iter().all(|p| other.0.contains(p))
+    }
+
+    /// Whether the two elements share leaves (no dimension fixed to two
+    /// different values).
+    pub fn overlaps(&self, other: &Element) -> bool {
+        self.0.iter().all(|&(d, v)| other.0.iter().all(|&(od, ov)| od != d || ov == v))
+    }
+}
+
+/// The leaves, their dimension values, and the elements monitored.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// Dimension names.
+    pub dims: Vec<String>,
+    /// Values of each dimension, by index.
+    pub values: Vec<Vec<String>>,
+    /// Each leaf's value index per dimension.
+    pub leaves: Vec<Vec<usize>>,
+    /// Monitored elements; the first is the total.
+    pub elements: Vec<Element>,
+    /// Leaves of each element.
+    members: Vec<Vec<u32>>,
+}
+
+impl Catalogue {
+    /// Monitors the total and every element of up to `max_layer`
+    /// dimensions that has leaves.
+    pub fn new(dims: &[&str], leaf_values: &[Vec<&str>], max_layer: usize) -> Self {
+        let d = dims.len();
+        let mut values: Vec<Vec<String>> = vec![Vec::new(); d];
+        let leaves: Vec<Vec<usize>> = leaf_values
+            .iter()
+            .map(|lv| {
+                lv.iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        values[j].iter().position(|x| x == v).unwrap_or_else(|| {
+                            values[j].push(v.to_string());
+                            values[j].len() - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut elements = vec![Element(Vec::new())];
+        let mut members = vec![(0..leaves.len() as u32).collect::<Vec<u32>>()];
+        for mask in 1u32..(1 << d) {
+            if mask.count_ones() as usize > max_layer {
+                continue;
+            }
+            let attrs: Vec<usize> = (0..d).filter(|j| mask & (1 << j) != 0).collect();
+            let mut by_key: Vec<(Vec<usize>, Vec<u32>)> = Vec::new();
+            for (i, leaf) in leaves.iter().enumerate() {
+                let key: Vec<usize> = attrs.iter().map(|&j| leaf[j]).collect();
+                match by_key.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, m)) => m.push(i as u32),
+                    None => by_key.push((key, vec![i as u32])),
+                }
+            }
+            for (key, m) in by_key {
+                elements.push(Element(attrs.iter().copied().zip(key).collect()));
+                members.push(m);
+            }
+        }
+        Catalogue { dims: dims.iter().map(|s| s.to_string()).collect(), values, leaves, elements, members }
+    }
+
+    /// `dim=value&…` with dimensions sorted by name (`total` for the total).
+    pub fn label(&self, e: &Element) -> String {
+        if e.0.is_empty() {
+            return "total".into();
+        }
+        let mut pairs: Vec<String> =
+            e.0.iter().map(|&(d, v)| format!("{}={}", self.dims[d], self.values[d][v])).collect();
+        pairs.sort();
+        pairs.join("&")
+    }
+
+    /// The element of a `(dimension name, value)` scope, if every name and
+    /// value is known.
+    pub fn element_of(&self, scope: &[(String, String)]) -> Option<Element> {
+        let mut pairs = Vec::new();
+        for (name, value) in scope {
+            let d = self.dims.iter().position(|x| x == name)?;
+            pairs.push((d, self.values[d].iter().position(|x| x == value)?));
+        }
+        pairs.sort();
+        Some(Element(pairs))
+    }
+
+    /// Each element's aggregate of one interval's leaf aggregates.
+    pub fn aggregate(&self, leaves: &[Aggregate]) -> Vec<Aggregate> {
+        self.members
+            .iter()
+            .map(|m| {
+                let mut a = Aggregate::default();
+                m.iter().for_each(|&i| a.merge(&leaves[i as usize]));
+                a
+            })
+            .collect()
+    }
+}
+
+/// Scoring settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreConfig {
+    /// Least attempts per interval for an element's series to be scored.
+    pub min_attempts: u64,
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        ScoreConfig { min_attempts: 25 }
+    }
+}
+
+/// The scores of one series at one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SeriesScore {
+    /// Index into the catalogue's elements.
+    pub element: usize,
+    /// The metric.
+    pub metric: QoeMetric,
+    /// Observed value.
+    pub observed: f64,
+    /// Forecast.
+    pub expected: f64,
+    /// Standard deviation of normal values around the forecast (the
+    /// expected band is `expected ± 3·sd`).
+    pub sd: f64,
+    /// Forecast z-score, smoothed over three intervals.
+    pub forecast_z: f64,
+    /// Level-jump score.
+    pub derivative_z: f64,
+    /// Attempts of the element this interval (the sessions at stake).
+    pub attempts: u64,
+}
+
+/// Values kept for the derivative scorer.
+const RECENT: usize = 35;
+
+/// The state of one series.
+#[derive(Debug, Clone)]
+struct SeriesState {
+    forecaster: Forecaster,
+    recent: VecDeque<f32>,
+    /// The last three intervals' z-scores, or for per-attempt rates their
+    /// observed and expected event counts.
+    last: [(f32, f32); 3],
+}
+
+/// Every monitored series of a catalogue.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    config: ScoreConfig,
+    series: Vec<SeriesState>,
+}
+
+/// Forecasts are never trusted to better than this share of the forecast.
+const RELATIVE_FLOOR: f64 = 0.02;
+
+impl Monitor {
+    /// Fresh state for every element × metric.
+    pub fn new(catalogue: &Catalogue, config: ScoreConfig) -> Self {
+        let n = catalogue.elements.len() * QoeMetric::ALL.len();
+        let state = SeriesState {
+            forecaster: Forecaster::new(0.0),
+            recent: VecDeque::with_capacity(RECENT),
+            last: [(0.0, 0.0); 3],
+        };
+        Monitor { config, series: vec![state; n] }
+    }
+
+    /// Number of series.
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// Scores one interval (`minute_of_week` from Monday 00:00 UTC) of
+    /// element aggregates; returns the scores of the series that passed the
+    /// volume gate and are warm.
+    ///
+    /// The forecast z is smoothed over three intervals. For per-attempt
+    /// rates it is computed on the event counts of those intervals against
+    /// the counts the forecast rate predicts, on Anscombe's square-root
+    /// scale, because at a few dozen attempts a minute a rate's noise is
+    /// that of a small count, far from Gaussian. Every other metric's
+    /// standard deviation is floored at 2% of its forecast, and traffic's
+    /// at the Poisson √expected.
+    pub fn score(&mut self, minute_of_week: u32, elements: &[Aggregate]) -> Vec<SeriesScore> {
+        let mut out = Vec::new();
+        for (e, agg) in elements.iter().enumerate() {
+            for (k, &metric) in QoeMetric::ALL.iter().enumerate() {
+                let Some(x) = metric.value(agg) else { continue };
+                let state = &mut self.series[e * QoeMetric::ALL.len() + k];
+                let warm = state.forecaster.is_warm();
+                let f = state.forecaster.update(minute_of_week, x);
+                let mut sd = f.sd.max(RELATIVE_FLOOR * f.expected.abs()).max(1e-9);
+                if metric == QoeMetric::Attempts {
+                    sd = sd.max(f.expected.max(1.0).sqrt());
+                }
+                let forecast_z = if metric.per_attempt() {
+                    let n = agg.attempts as f64;
+                    state.last = [state.last[1], state.last[2], ((x * n) as f32, (f.expected.max(0.0) * n) as f32)];
+                    let (k, lambda) =
+                        state.last.iter().fold((0.0, 0.0), |(a, b), &(o, e)| (a + f64::from(o), b + f64::from(e)));
+                    2.0 * ((k + 0.375).sqrt() - (lambda + 0.375).sqrt())
+                } else {
+                    let z = ((x - f.expected) / sd) as f32;
+                    state.last = [state.last[1], state.last[2], (z, 0.0)];
+                    f64::from(state.last.iter().map(|l| l.0).sum::<f32>() / 3.0)
+                };
+                let derivative = derivative_z(&state.recent, x, sd);
+                if state.recent.len() == RECENT {
+                    state.recent.pop_front();
+                }
+                state.recent.push_back(x as f32);
+                if !warm || agg.attempts < self.config.min_attempts {
+                    continue;
+                }
+                out.push(SeriesScore {
+                    element: e,
+                    metric,
+                    observed: x,
+                    expected: f.expected,
+                    sd,
+                    forecast_z,
+                    derivative_z: derivative,
+                    attempts: agg.attempts,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Mean of the last five values (with `x`) against the mean of the thirty
+/// before, in standard deviations of a five-value mean.
+fn derivative_z(recent: &VecDeque<f32>, x: f64, sd: f64) -> f64 {
+    if recent.len() < RECENT {
+        return 0.0;
+    }
+    let n = recent.len();
+    let last: f64 = recent.iter().skip(n - 4).map(|&v| f64::from(v)).sum::<f64>() + x;
+    let before: f64 = recent.iter().take(n - 4).map(|&v| f64::from(v)).sum::<f64>() / (n - 4) as f64;
+    (last / 5.0 - before) / (sd / 5f64.sqrt()).max(1e-12)
+}
