@@ -12,6 +12,7 @@
 
 use serde::Serialize;
 use showrunner_localize::{localize, CubeBuilder, Localization, LocalizeError, SearchConfig};
+use showrunner_telemetry::aggregate::startup_bucket_centre_ms;
 use showrunner_telemetry::Aggregate;
 
 /// A QoE metric, as localization sees it.
@@ -84,21 +85,12 @@ impl QoeMetric {
             QoeMetric::ExitBeforeStartRate => Some((a.exits_before_start as f64, a.attempts as f64)),
             QoeMetric::ErrorRate => Some((a.errors as f64, a.attempts as f64)),
             QoeMetric::MeanStartupMs => {
-                let total: f64 = a.startup.iter().enumerate().map(|(k, &c)| f64::from(c) * bucket_centre_ms(k)).sum();
+                let total: f64 =
+                    a.startup.iter().enumerate().map(|(k, &c)| f64::from(c) * startup_bucket_centre_ms(k)).sum();
                 Some((total, a.startup.iter().map(|&c| f64::from(c)).sum()))
             }
             QoeMetric::BitrateKbps => Some((a.bitrate_kbit, a.play_s)),
         }
-    }
-}
-
-/// The geometric centre of start-up histogram bucket `k` (upper edges at
-/// 100 ms · 2^(k/2)).
-fn bucket_centre_ms(k: usize) -> f64 {
-    if k == 0 {
-        50.0
-    } else {
-        100.0 * 2f64.powf((k as f64 - 0.5) / 2.0)
     }
 }
 

@@ -25,6 +25,17 @@ fn bucket_of(startup_ms: f64) -> usize {
     ((2.0 * (startup_ms / 100.0).log2()).ceil() as usize).min(STARTUP_BUCKETS - 1)
 }
 
+/// The geometric centre of start-up bucket `k`, in milliseconds: where a
+/// bucket's plays are placed when only the histogram is known (50 ms for
+/// the first bucket, which starts at 0).
+pub fn startup_bucket_centre_ms(k: usize) -> f64 {
+    if k == 0 {
+        50.0
+    } else {
+        100.0 * 2f64.powf((k as f64 - 0.5) / 2.0)
+    }
+}
+
 /// Buckets of the start-up histogram.
 pub const STARTUP_BUCKETS: usize = 20;
 

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, MINUTE_MS};
+use crate::aggregate::{startup_bucket_centre_ms, Aggregate, MINUTE_MS};
 use crate::event::EventKind;
 use scenario::{Effect, ScenarioEvent};
 use world::{Leaf, CLIENTS, COUNTRIES};
@@ -206,7 +206,7 @@ impl QoeSimulation {
             let mut k = 0;
             for (bucket, &count) in agg.startup.iter().enumerate() {
                 for _ in 0..count {
-                    emit(k, 1000, EventKind::Start { startup_ms: bucket_midpoint(bucket) });
+                    emit(k, 1000, EventKind::Start { startup_ms: startup_bucket_centre_ms(bucket) });
                     k += 1;
                 }
             }
@@ -238,16 +238,6 @@ impl QoeSimulation {
             }
         }
         out
-    }
-}
-
-/// The geometric middle of a start-up histogram bucket.
-fn bucket_midpoint(bucket: usize) -> f64 {
-    let upper = 100.0 * 2f64.powf(bucket as f64 / 2.0);
-    if bucket == 0 {
-        50.0
-    } else {
-        upper / 2f64.powf(0.25)
     }
 }
 
