@@ -31,6 +31,9 @@ enum Command {
     /// Replay player telemetry through validation and aggregation.
     #[command(subcommand)]
     Telemetry(commands::telemetry::Command),
+    /// Measure speed on this machine.
+    #[command(subcommand)]
+    Bench(commands::bench::Command),
     /// Measure accuracy against labelled data.
     #[command(subcommand)]
     Eval(commands::eval::Command),
@@ -45,6 +48,7 @@ fn main() {
         Command::Simulate(cmd) => commands::simulate::run(cmd),
         Command::Telemetry(cmd) => commands::telemetry::run(cmd),
         Command::Eval(cmd) => commands::eval::run(cmd),
+        Command::Bench(cmd) => commands::bench::run(cmd),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -89,3 +89,16 @@ fn eval_alarms_scores_a_simulation_against_its_truth() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("spec.json"), "{}", stderr(&bad));
 }
+
+#[test]
+fn bench_telemetry_reports_its_figures() {
+    let out = showrunner(&["bench", "telemetry", "--events", "3000", "--series", "2000", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["replay"]["events"], 3000);
+    assert!(v["replay"]["seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["scoring"]["series"], 2000);
+    assert!(v["scoring"]["state_bytes"].as_u64().unwrap() <= 4096);
+    let bad = showrunner(&["bench", "telemetry", "--events", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
