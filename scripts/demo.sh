@@ -17,3 +17,10 @@ status=0
 if [ "$status" -gt 1 ]; then
   exit "$status"
 fi
+echo
+echo "== QoE telemetry: a labelled 9-day simulation, its player events replayed"
+"$bin" simulate qoe --days 9 --seed 2026 --out "$out/qoe" --events-minutes 1
+"$bin" telemetry replay --config "$out/qoe/showrunner.toml" "$out/qoe/events.jsonl"
+echo
+echo "== QoE alarms over the simulation (a week of learning, then two scored days), each localized"
+"$bin" eval alarms --sim "$out/qoe" --max-layer 2
