@@ -10,7 +10,10 @@
 //!    at least `corroboration_share` of the region's parts (its elements
 //!    with one more dimension fixed: each device, CDN, ISP… of the country)
 //!    moved the same way by at least half as much (a power cut darkens
-//!    every device on every CDN; a CDN failure does not);
+//!    every device on every CDN; a CDN failure does not). The event then
+//!    holds its region for 30 minutes after its last corroborated anomaly,
+//!    and explains the traffic anomalies of every element reaching into
+//!    the region (cdn=A everywhere dips when FR goes dark);
 //! 3. **low impact** — traffic within `min_traffic_change` of the forecast;
 //! 4. otherwise **actionable**.
 //!
@@ -155,7 +158,14 @@ pub struct AlarmBook {
     pub alarms: Vec<Alarm>,
     /// Every suppressed anomaly.
     pub suppressed: Vec<Suppressed>,
+    /// External events in force: the region (its country, or everywhere),
+    /// the share of its parts that agreed, and the last minute it holds.
+    external: Vec<(Element, f64, u32)>,
 }
+
+/// Minutes an external event stays in force after its last corroborated
+/// anomaly.
+const EXTERNAL_HOLD_MINUTES: u32 = 30;
 
 impl AlarmBook {
     /// Takes one interval's scores.
@@ -172,12 +182,39 @@ impl AlarmBook {
                 alarm.resolved = Some(alarm.last + 1);
             }
         }
-        for s in scores.iter().filter(|s| s.forecast_z.abs() >= c.z) {
-            let class = if c.special_events {
-                classify(minute, s, scores, catalogue, calendar, c)
-            } else {
-                Classification::Actionable
-            };
+        let anomalies: Vec<&SeriesScore> = scores.iter().filter(|s| s.forecast_z.abs() >= c.z).collect();
+        let mut classes: Vec<Classification> = anomalies
+            .iter()
+            .map(|s| {
+                if c.special_events {
+                    classify(minute, s, scores, catalogue, calendar, c)
+                } else {
+                    Classification::Actionable
+                }
+            })
+            .collect();
+        // A corroborated external event holds its region for a while, and
+        // explains the traffic anomalies of every element reaching into it
+        // (a power cut in FR also dents cdn=A and isp=ISP-1 everywhere).
+        for (s, class) in anomalies.iter().zip(&classes) {
+            if let Classification::External { agreeing } = class {
+                let region = region_of(&catalogue.elements[s.element], catalogue);
+                match self.external.iter_mut().find(|(r, _, _)| *r == region) {
+                    Some(held) => held.2 = minute + EXTERNAL_HOLD_MINUTES,
+                    None => self.external.push((region, *agreeing, minute + EXTERNAL_HOLD_MINUTES)),
+                }
+            }
+        }
+        self.external.retain(|(_, _, until)| *until >= minute);
+        for (s, class) in anomalies.iter().zip(classes.iter_mut()) {
+            if *class == Classification::Actionable && c.special_events && s.metric == QoeMetric::Attempts {
+                let element = &catalogue.elements[s.element];
+                if let Some((_, agreeing, _)) = self.external.iter().find(|(r, _, _)| r.overlaps(element)) {
+                    *class = Classification::External { agreeing: *agreeing };
+                }
+            }
+        }
+        for (s, class) in anomalies.into_iter().zip(classes) {
             if class != Classification::Actionable {
                 self.suppressed.push(Suppressed { minute, score: *s, class });
                 continue;
@@ -264,10 +301,15 @@ fn classify(
 /// region is the element's country if it fixes one (else everywhere), the
 /// parts are its elements with one more dimension fixed — each device,
 /// each CDN, each ISP… of that country.
-fn corroboration(s: &SeriesScore, scores: &[SeriesScore], catalogue: &Catalogue) -> f64 {
+/// The region of an element: its country, or everywhere when it fixes
+/// none.
+fn region_of(element: &Element, catalogue: &Catalogue) -> Element {
     let country = catalogue.dims.iter().position(|d| d == "country");
-    let region: Vec<(usize, usize)> =
-        catalogue.elements[s.element].0.iter().copied().filter(|&(d, _)| Some(d) == country).collect();
+    Element(element.0.iter().copied().filter(|&(d, _)| Some(d) == country).collect())
+}
+
+fn corroboration(s: &SeriesScore, scores: &[SeriesScore], catalogue: &Catalogue) -> f64 {
+    let region = region_of(&catalogue.elements[s.element], catalogue).0;
     let parts: Vec<&SeriesScore> = scores
         .iter()
         .filter(|o| o.metric == QoeMetric::Attempts)
@@ -347,17 +389,24 @@ mod tests {
         assert_eq!(classify(150, &fr, &[fr], &c, &[(event, scope)], &cfg), Classification::Actionable);
     }
 
+    /// Traffic of DE and of each of its CDNs and devices down by 70%: a
+    /// power cut. The country's own score comes last.
+    fn germany_goes_dark(c: &Catalogue) -> Vec<SeriesScore> {
+        let parts = [("cdn", "A"), ("cdn", "B"), ("device", "tv"), ("device", "web")];
+        let mut scores: Vec<SeriesScore> = parts
+            .iter()
+            .map(|&p| score(element(c, &[("country", "DE"), p]), QoeMetric::Attempts, -12.0, -12.0, 300.0, 1000.0))
+            .collect();
+        scores.push(score(element(c, &[("country", "DE")]), QoeMetric::Attempts, -15.0, -15.0, 300.0, 1000.0));
+        scores
+    }
+
     #[test]
     fn a_drop_shared_by_every_device_and_cdn_of_a_country_is_external() {
         let c = catalogue();
         let cfg = DetectConfig::default();
-        let parts = [("cdn", "A"), ("cdn", "B"), ("device", "tv"), ("device", "web")];
-        let mut scores: Vec<SeriesScore> = parts
-            .iter()
-            .map(|&p| score(element(&c, &[("country", "DE"), p]), QoeMetric::Attempts, -12.0, -12.0, 300.0, 1000.0))
-            .collect();
-        let de = score(element(&c, &[("country", "DE")]), QoeMetric::Attempts, -15.0, -15.0, 300.0, 1000.0);
-        scores.push(de);
+        let scores = germany_goes_dark(&c);
+        let de = *scores.last().unwrap();
         assert!(
             matches!(classify(10, &de, &scores, &c, &[], &cfg), Classification::External { agreeing } if agreeing == 1.0)
         );
@@ -365,6 +414,32 @@ mod tests {
         let cdn_b =
             score(element(&c, &[("country", "DE"), ("cdn", "B")]), QoeMetric::Attempts, -12.0, -12.0, 300.0, 1000.0);
         assert_eq!(classify(10, &cdn_b, &[cdn_b], &c, &[], &cfg), Classification::Actionable);
+    }
+
+    #[test]
+    fn an_external_event_holds_its_region_for_overlapping_traffic_only() {
+        let c = catalogue();
+        let cfg = DetectConfig::default();
+        let mut book = AlarmBook::default();
+        book.step(10, &germany_goes_dark(&c), &c, &[], &cfg);
+        assert!(book.alarms.is_empty(), "{:?}", book.alarms);
+        // Later, cdn=A dips everywhere (DE is part of it): explained by the
+        // event in force. Its rebuffering is not traffic: still actionable.
+        let cdn_a = element(&c, &[("cdn", "A")]);
+        book.step(20, &[score(cdn_a, QoeMetric::Attempts, -7.0, -7.0, 700.0, 1000.0)], &c, &[], &cfg);
+        assert!(book.alarms.is_empty(), "{:?}", book.alarms);
+        assert!(matches!(book.suppressed.last().map(|s| &s.class), Some(Classification::External { .. })));
+        book.step(21, &[score(cdn_a, QoeMetric::RebufferingRatio, 9.0, 9.0, 0.02, 0.004)], &c, &[], &cfg);
+        assert_eq!(book.alarms.len(), 1);
+        // Once the event has not been seen for the hold time, it lapses.
+        book.step(
+            10 + EXTERNAL_HOLD_MINUTES + 20,
+            &[score(cdn_a, QoeMetric::Attempts, -7.0, -7.0, 700.0, 1000.0)],
+            &c,
+            &[],
+            &cfg,
+        );
+        assert_eq!(book.alarms.len(), 2);
     }
 
     #[test]

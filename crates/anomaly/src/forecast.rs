@@ -1,11 +1,12 @@
 //! The forecast-based scorer for monitored QoE series: what should this
 //! series read at this time of day and day of week, and how far off is it.
 //!
-//! The state of one series is small on purpose — about 1 KB, so a million
-//! series fit in a gigabyte, well inside the 4 KB per series budget:
+//! The state of one series is small on purpose — about 2 KB, so a million
+//! series fit in two gigabytes, well inside the 4 KB per series budget:
 //!
-//! - a **daily shape**: the expected value per quarter hour of the day
-//!   (96 bins, linearly interpolated between bin centres);
+//! - a **daily shape** for weekdays and one for weekends: the expected
+//!   value per quarter hour of the day (96 bins each, linearly
+//!   interpolated between bin centres);
 //! - a **weekday factor** per day of the week (7), multiplying the shape;
 //! - a **level**: a slowly moving multiplier for growth and decline;
 //! - a **spread** per quarter hour: the typical absolute forecast error,
@@ -19,6 +20,12 @@
 //! model that outages are normal nor widens the band it is judged against.
 
 use serde::Serialize;
+
+/// The day class of a weekday (0 = Monday): 0 for Monday to Friday, 1 for
+/// the weekend.
+fn class_of(day: usize) -> usize {
+    usize::from(day >= 5)
+}
 
 /// Quarter-hour bins of the daily shape.
 pub const BINS: usize = 96;
@@ -72,10 +79,13 @@ pub struct ForecastScore {
 /// The learned state of one series.
 #[derive(Debug, Clone)]
 pub struct Forecaster {
-    shape: [f32; BINS],
-    spread: [f32; BINS],
+    /// Daily shape, spread and visit count of each day class (weekdays,
+    /// weekends): a weekend is not a quieter weekday but a different day —
+    /// busy afternoons, late mornings.
+    shape: [[f32; BINS]; 2],
+    spread: [[f32; BINS]; 2],
     /// Updates each bin has had (saturating).
-    visits: [u16; BINS],
+    visits: [[u16; BINS]; 2],
     weekday: [f32; 7],
     level: f32,
     /// Values seen; the first day primes the shape instead of scoring.
@@ -91,9 +101,9 @@ impl Forecaster {
     /// assumed, in the series' units.
     pub fn new(floor: f64) -> Self {
         Forecaster {
-            shape: [f32::NAN; BINS],
-            spread: [f32::NAN; BINS],
-            visits: [0; BINS],
+            shape: [[f32::NAN; BINS]; 2],
+            spread: [[f32::NAN; BINS]; 2],
+            visits: [[0; BINS]; 2],
             weekday: [1.0; 7],
             level: 1.0,
             seen: 0,
@@ -113,7 +123,11 @@ impl Forecaster {
     /// The forecast for `minute_of_week` (0 = Monday 00:00 UTC … 10079).
     pub fn expected(&self, minute_of_week: u32) -> f64 {
         let (day, minute_of_day) = (minute_of_week / 1440 % 7, minute_of_week % 1440);
-        f64::from(self.interpolate(&self.shape, minute_of_day) * self.weekday[day as usize] * self.level)
+        f64::from(
+            self.interpolate(&self.shape[class_of(day as usize)], minute_of_day)
+                * self.weekday[day as usize]
+                * self.level,
+        )
     }
 
     /// Scores `value` at `minute_of_week` against the forecast made before
@@ -123,32 +137,34 @@ impl Forecaster {
         let bin = (f64::from(minute_of_day) / BIN_MINUTES) as usize % BINS;
         let x = value as f32;
         let seasonal = self.weekday[day] * self.level;
-        if self.shape[bin].is_nan() {
+        let class = class_of(day);
+        if self.shape[class][bin].is_nan() {
             // First visit of this bin: take the value as its shape.
-            self.shape[bin] = x / seasonal.max(f32::EPSILON);
+            self.shape[class][bin] = x / seasonal.max(f32::EPSILON);
         }
-        let expected = self.interpolate(&self.shape, minute_of_day) * seasonal;
-        let spread = if self.spread[bin].is_nan() { 0.0 } else { self.spread[bin] };
+        let expected = self.interpolate(&self.shape[class], minute_of_day) * seasonal;
+        let spread = if self.spread[class][bin].is_nan() { 0.0 } else { self.spread[class][bin] };
         let sd = (MAD_TO_SD * spread).max(self.floor).max(f32::MIN_POSITIVE);
         let z = (x - expected) / sd;
-        self.learn(bin, day, x, expected, sd, z);
+        self.learn(class, bin, day, x, expected, sd, z);
         self.seen = self.seen.saturating_add(1);
         ForecastScore { expected: f64::from(expected), sd: f64::from(sd), z: f64::from(z) }
     }
 
-    fn learn(&mut self, bin: usize, day: usize, x: f32, expected: f32, sd: f32, z: f32) {
+    #[allow(clippy::too_many_arguments)]
+    fn learn(&mut self, class: usize, bin: usize, day: usize, x: f32, expected: f32, sd: f32, z: f32) {
         // Until the bin has a day of visits its spread is not trusted to
         // call anything an outlier; afterwards outliers are learned only up
         // to CLIP_Z. (Clipping against an unsettled spread can pin it near
         // zero for good: every error would be clipped to almost nothing.)
-        let settled = self.visits[bin] >= VISITS_TO_SETTLE && self.spread[bin] > 0.0;
+        let settled = self.visits[class][bin] >= VISITS_TO_SETTLE && self.spread[class][bin] > 0.0;
         let clipped = if settled { expected + z.clamp(-CLIP_Z, CLIP_Z) * sd } else { x };
         let error = (clipped - expected).abs();
         // Early on, a running mean (rate 1/visits of the bin) rather than
         // the slow exponential rate, so the first days are not scored
         // against a spread resting on its first few samples.
-        self.visits[bin] = self.visits[bin].saturating_add(1);
-        let visits = f32::from(self.visits[bin]);
+        self.visits[class][bin] = self.visits[class][bin].saturating_add(1);
+        let visits = f32::from(self.visits[class][bin]);
         let (spread_rate, shape_rate) = (RATES.spread.max(1.0 / visits), RATES.shape.max(1.0 / visits));
         // An outlier says little about the normal spread: it is learned at a
         // tenth of the rate, so an hour-long incident widens the band by a
@@ -156,12 +172,12 @@ impl Forecaster {
         // recovers.
         let outlier = settled && z.abs() > CLIP_Z;
         let spread_rate = if outlier { spread_rate * OUTLIER_RATE } else { spread_rate };
-        self.spread[bin] =
-            if self.spread[bin].is_nan() { error } else { self.spread[bin] + spread_rate * (error - self.spread[bin]) };
+        let spread = &mut self.spread[class][bin];
+        *spread = if spread.is_nan() { error } else { *spread + spread_rate * (error - *spread) };
         let seasonal = self.weekday[day] * self.level;
         if seasonal > 0.0 {
             let target = clipped / seasonal;
-            self.shape[bin] += shape_rate * (target - self.shape[bin]);
+            self.shape[class][bin] += shape_rate * (target - self.shape[class][bin]);
         }
         if expected > 0.0 && clipped >= 0.0 && self.is_warm() {
             let ratio = (clipped / expected).clamp(0.5, 2.0);
@@ -257,6 +273,6 @@ mod tests {
 
     #[test]
     fn the_state_is_small() {
-        assert!(std::mem::size_of::<Forecaster>() <= 1024, "{} bytes", std::mem::size_of::<Forecaster>());
+        assert!(std::mem::size_of::<Forecaster>() <= 2048, "{} bytes", std::mem::size_of::<Forecaster>());
     }
 }
