@@ -26,12 +26,6 @@ use crate::forecast::Forecaster;
 pub struct Element(pub Vec<(usize, usize)>);
 
 impl Element {
-    /// Whether `other` is this element or one of its descendants (it fixes
-    /// every pair this one fixes).
-    pub fn covers(&self, other: &Element) -> bool {
-        self.0.iter().all(|p| other.0.contains(p))
-    }
-
     /// Whether the two elements share leaves (no dimension fixed to two
     /// different values).
     pub fn overlaps(&self, other: &Element) -> bool {

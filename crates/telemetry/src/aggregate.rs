@@ -185,11 +185,6 @@ impl Cube {
         Cube { interval_ms: interval_ms.max(1), intervals: FxHashMap::default() }
     }
 
-    /// The interval length.
-    pub fn interval_ms(&self) -> i64 {
-        self.interval_ms
-    }
-
     /// Adds a validated event to its interval and leaf.
     pub fn add(&mut self, event: &Event) {
         let interval = event.time_ms.div_euclid(self.interval_ms) * self.interval_ms;
@@ -202,11 +197,6 @@ impl Cube {
                 leaves.insert(event.leaf.clone().into_boxed_slice(), agg);
             }
         }
-    }
-
-    /// Every (interval start, leaf, aggregate), in no particular order.
-    pub fn cells(&self) -> impl Iterator<Item = (i64, &[u32], &Aggregate)> {
-        self.intervals.iter().flat_map(|(t, leaves)| leaves.iter().map(move |(leaf, agg)| (*t, &**leaf, agg)))
     }
 
     /// Totals over all leaves per interval, in time order.
