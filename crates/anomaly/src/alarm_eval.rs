@@ -20,6 +20,8 @@ use showrunner_telemetry::simulate::world::DIMENSIONS;
 use showrunner_telemetry::simulate::QoeSimulation;
 
 use crate::alarms::{AlarmBook, CalendarEvent, Classification, DetectConfig};
+use crate::explain::QoeMetric;
+use crate::history::{LeafHistory, EXPLAIN_AFTER};
 use crate::monitor::{Catalogue, Element, Monitor, ScoreConfig};
 
 /// Dimensions per monitored element: the total, every value, every pair
@@ -105,95 +107,6 @@ pub struct AlarmEvalReport {
     pub methods: Vec<MethodReport>,
 }
 
-/// Minutes after opening at which an alarm is localized: long enough for
-/// the deviation to stand out of one minute's noise.
-pub const EXPLAIN_AFTER: u32 = 10;
-
-/// Minutes before the opening taken as normal for the localization.
-const REFERENCE_MINUTES: u32 = 120;
-
-/// The leaf aggregates of the last few hours, for localizing alarms.
-#[derive(Debug, Default)]
-struct LeafHistory {
-    minutes: std::collections::VecDeque<(u32, Vec<showrunner_telemetry::Aggregate>)>,
-}
-
-impl LeafHistory {
-    fn push(&mut self, minute: u32, leaves: Vec<showrunner_telemetry::Aggregate>) {
-        self.minutes.push_back((minute, leaves));
-        while self.minutes.len() > (REFERENCE_MINUTES + EXPLAIN_AFTER + 1) as usize {
-            self.minutes.pop_front();
-        }
-    }
-
-    /// Per-leaf sums over `range`.
-    fn sum(&self, range: std::ops::Range<u32>) -> Vec<showrunner_telemetry::Aggregate> {
-        let n = self.minutes.back().map_or(0, |(_, l)| l.len());
-        let mut out = vec![showrunner_telemetry::Aggregate::default(); n];
-        for (_, leaves) in self.minutes.iter().filter(|(m, _)| range.contains(m)) {
-            out.iter_mut().zip(leaves).for_each(|(acc, a)| acc.merge(a));
-        }
-        out
-    }
-
-    /// Localizes `metric` over `[opened, now]` against the reference hours
-    /// before `opened`.
-    fn explain(
-        &self,
-        dims: &[String],
-        values: &[Vec<&str>],
-        opened: u32,
-        now: u32,
-        metric: crate::explain::QoeMetric,
-    ) -> Option<crate::alarms::Explanation> {
-        let observed = self.sum(opened..now + 1);
-        let expected_raw = self.sum(opened.saturating_sub(REFERENCE_MINUTES)..opened);
-        // Additive metrics compare sums: scale the reference to the window.
-        let scale = f64::from(now + 1 - opened) / f64::from(REFERENCE_MINUTES);
-        let expected: Vec<showrunner_telemetry::Aggregate> = if metric == crate::explain::QoeMetric::Attempts {
-            expected_raw
-                .iter()
-                .map(|a| showrunner_telemetry::Aggregate {
-                    attempts: (a.attempts as f64 * scale).round() as u64,
-                    ..a.clone()
-                })
-                .collect()
-        } else {
-            expected_raw
-        };
-        let l = crate::explain::explain(
-            dims,
-            values,
-            &observed,
-            &expected,
-            metric,
-            &showrunner_localize::SearchConfig::default(),
-        )
-        .ok()?;
-        let elements: Vec<String> = l.root_causes.iter().map(|r| r.element.clone()).collect();
-        let text = match l.root_causes.first() {
-            None => format!(
-                "{} {:.4} → {:.4} overall, not explained by any dimension combination",
-                metric.name(),
-                l.expected,
-                l.observed
-            ),
-            Some(top) => format!(
-                "{} {:.4} → {:.4} in {}, explaining {:.0}% of the overall change {:.4} → {:.4}{}",
-                metric.name(),
-                top.expected,
-                top.observed,
-                top.element,
-                100.0 * l.explained,
-                l.expected,
-                l.observed,
-                if elements.len() > 1 { format!(" (with {})", elements[1..].join(", ")) } else { String::new() }
-            ),
-        };
-        Some(crate::alarms::Explanation { elements, explained: l.explained, well_explained: l.well_explained, text })
-    }
-}
-
 /// Reads a calendar file: `[[event]]` tables with `id`, `start` (RFC 3339),
 /// `minutes` and a `scope` table of dimension values; `start_ms` is the
 /// data's first minute.
@@ -258,7 +171,7 @@ pub fn evaluate(
         }
         let leaves = sim.minute(m);
         let elements = catalogue.aggregate(&leaves);
-        history.push(m, leaves);
+        history.push(m, leaves, QoeMetric::ALL.map(|metric| monitor.band(0, metric, m % 10_080).0));
         let scores = monitor.score(m % 10_080, &elements);
         if m < WARMUP_DAYS * 1440 {
             continue;

@@ -19,12 +19,13 @@
 //!
 //! An actionable anomaly opens an alarm only when the two scorer families
 //! agree (forecast and derivative, same direction): magnitude alone is not
-//! enough. Once open, an alarm absorbs every actionable anomaly of the same
-//! metric on an element sharing leaves with one of its elements within
-//! `merge_minutes` (one incident seen at several cuboids), and resolves
-//! after `resolve_minutes` without one.
+//! enough. Once open, an alarm absorbs, within `merge_minutes`, every
+//! actionable anomaly of the same metric on an element sharing leaves with
+//! one of its elements (one incident seen at several cuboids) and of any
+//! metric on one of its elements (one incident seen in several metrics),
+//! and resolves after `resolve_minutes` without one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::explain::QoeMetric;
 use crate::monitor::{Catalogue, Element, SeriesScore};
@@ -78,7 +79,7 @@ impl Default for DetectConfig {
 }
 
 /// Why an anomaly did or did not become part of an alarm.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "class", rename_all = "snake_case")]
 pub enum Classification {
     /// Ours to look at.
@@ -137,7 +138,7 @@ pub struct Alarm {
 }
 
 /// An alarm's localization, worded for a human.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// Root-cause elements, `dim=value&…`, most significant first.
     pub elements: Vec<String>,
@@ -161,6 +162,9 @@ pub struct AlarmBook {
     /// External events in force: the region (its country, or everywhere),
     /// the share of its parts that agreed, and the last minute it holds.
     external: Vec<(Element, f64, u32)>,
+    /// Id of the next alarm (alarms may be dropped from the book once
+    /// stored, so ids do not come from its length).
+    next_id: usize,
 }
 
 /// Minutes an external event stays in force after its last corroborated
@@ -220,12 +224,15 @@ impl AlarmBook {
                 continue;
             }
             let element = &catalogue.elements[s.element];
-            // Related: the same metric on an element sharing leaves.
+            // Related: the same metric on an element sharing leaves, or
+            // another metric of one of the alarm's own elements (a failure
+            // to start is also an error).
             let open = self.alarms.iter_mut().find(|a| {
                 a.resolved.is_none()
                     && minute <= a.last + c.merge_minutes
-                    && a.metrics.contains(&s.metric)
-                    && a.elements.iter().any(|&e| catalogue.elements[e].overlaps(element))
+                    && ((a.metrics.contains(&s.metric)
+                        && a.elements.iter().any(|&e| catalogue.elements[e].overlaps(element)))
+                        || a.elements.contains(&s.element))
             });
             match open {
                 Some(a) => {
@@ -246,8 +253,9 @@ impl AlarmBook {
                         continue;
                     }
                     let peak_z = s.forecast_z.abs();
+                    self.next_id += 1;
                     self.alarms.push(Alarm {
-                        id: self.alarms.len(),
+                        id: self.next_id - 1,
                         opened: minute,
                         last: minute,
                         resolved: None,
@@ -266,6 +274,43 @@ impl AlarmBook {
 
 fn severity(peak_z: f64, attempts: u64) -> f64 {
     peak_z.min(50.0) * (attempts.max(1) as f64).log10()
+}
+
+/// An alarm's severity level, from its severity score (peak |z|, capped at
+/// 50, × log10 of the sessions at stake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Below 30: a clear deviation on a small cohort (|z| 10 on under a
+    /// thousand sessions a minute).
+    Minor,
+    /// From 30: a clear deviation on a thousand sessions, or a strong one
+    /// on a hundred.
+    Major,
+    /// From 60: a strong deviation (|z| ≥ 20) on thousands of sessions.
+    Critical,
+}
+
+impl Severity {
+    /// The level of a severity score.
+    pub fn of(score: f64) -> Severity {
+        if score >= 60.0 {
+            Severity::Critical
+        } else if score >= 30.0 {
+            Severity::Major
+        } else {
+            Severity::Minor
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 fn classify(

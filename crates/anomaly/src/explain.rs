@@ -57,6 +57,16 @@ impl QoeMetric {
         }
     }
 
+    /// The metric's position in [`QoeMetric::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The metric by its name in reports.
+    pub fn from_name(name: &str) -> Option<QoeMetric> {
+        QoeMetric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
     /// The metric's name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -102,14 +112,24 @@ const PRIOR_NUMERATOR: f64 = 10.0;
 /// Localizes the deviation of `metric` between the `observed` and
 /// `expected` aggregates of the same leaves (`values[i]` holds leaf i's
 /// value of each of `dimensions`).
+///
+/// `scale` multiplies every leaf's expectation — its attempts, or its
+/// expected ratio — so that a reference period (the hours before an
+/// anomaly) can be brought to what the forecast expects of the window: the
+/// leaves keep their reference proportions, the total follows the
+/// forecast. Pass 1 to compare as is.
 pub fn explain(
     dimensions: &[String],
     values: &[Vec<&str>],
     observed: &[Aggregate],
     expected: &[Aggregate],
     metric: QoeMetric,
+    scale: f64,
     config: &SearchConfig,
 ) -> Result<Localization, LocalizeError> {
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(LocalizeError::Instance(format!("expectation scale {scale} must be a positive number")));
+    }
     if values.len() != observed.len() || observed.len() != expected.len() {
         return Err(LocalizeError::Instance(format!(
             "{} leaves with values, {} observed and {} expected aggregates; they must match",
@@ -136,9 +156,9 @@ pub fn explain(
                 } else {
                     f64::NAN
                 };
-                cube.push_ratio(leaf, a, b, predicted)?;
+                cube.push_ratio(leaf, a, b, predicted * scale)?;
             }
-            _ => cube.push_additive(leaf, o.attempts as f64, e.attempts as f64)?,
+            _ => cube.push_additive(leaf, o.attempts as f64, e.attempts as f64 * scale)?,
         }
     }
     localize(&cube.build()?, config)
@@ -184,7 +204,7 @@ mod tests {
         let values: Vec<Vec<&str>> = sim.leaves.iter().map(|l| l.values().to_vec()).collect();
         // Normal: the two hours before the window.
         let before = window.start - 120..window.start;
-        explain(&dims, &values, &sum(sim, window), &sum(sim, before), metric, &SearchConfig::default()).unwrap()
+        explain(&dims, &values, &sum(sim, window), &sum(sim, before), metric, 1.0, &SearchConfig::default()).unwrap()
     }
 
     fn labels(l: &Localization) -> Vec<String> {
@@ -223,7 +243,7 @@ mod tests {
 
     #[test]
     fn mismatched_inputs_are_refused() {
-        let err = explain(&["cdn".into()], &[vec!["A"]], &[], &[], QoeMetric::Attempts, &SearchConfig::default())
+        let err = explain(&["cdn".into()], &[vec!["A"]], &[], &[], QoeMetric::Attempts, 1.0, &SearchConfig::default())
             .unwrap_err();
         assert!(err.to_string().contains("must match"), "{err}");
     }

@@ -130,6 +130,23 @@ impl Forecaster {
         )
     }
 
+    /// The forecast for `minute_of_week` and the standard deviation of
+    /// normal values around it, without learning anything: the band an
+    /// alarm chart draws.
+    pub fn band(&self, minute_of_week: u32) -> (f64, f64) {
+        let (day, minute_of_day) = ((minute_of_week / 1440 % 7) as usize, minute_of_week % 1440);
+        let bin = (f64::from(minute_of_day) / BIN_MINUTES) as usize % BINS;
+        (self.expected(minute_of_week), f64::from(self.sd(class_of(day), bin)))
+    }
+
+    /// The standard deviation of normal values in a bin: its spread (none
+    /// yet counts as zero), never below the floor.
+    fn sd(&self, class: usize, bin: usize) -> f32 {
+        let spread = self.spread[class][bin];
+        let spread = if spread.is_nan() { 0.0 } else { spread };
+        (MAD_TO_SD * spread).max(self.floor).max(f32::MIN_POSITIVE)
+    }
+
     /// Scores `value` at `minute_of_week` against the forecast made before
     /// seeing it, then learns from it.
     pub fn update(&mut self, minute_of_week: u32, value: f64) -> ForecastScore {
@@ -143,8 +160,7 @@ impl Forecaster {
             self.shape[class][bin] = x / seasonal.max(f32::EPSILON);
         }
         let expected = self.interpolate(&self.shape[class], minute_of_day) * seasonal;
-        let spread = if self.spread[class][bin].is_nan() { 0.0 } else { self.spread[class][bin] };
-        let sd = (MAD_TO_SD * spread).max(self.floor).max(f32::MIN_POSITIVE);
+        let sd = self.sd(class, bin);
         let z = (x - expected) / sd;
         self.learn(class, bin, day, x, expected, sd, z);
         self.seen = self.seen.saturating_add(1);
@@ -234,6 +250,19 @@ mod tests {
             let got = f.expected(m % 10_080);
             assert!((got - truth).abs() / truth < 0.05, "minute {m}: expected {got:.0}, truth {truth:.0}");
         }
+    }
+
+    #[test]
+    fn the_band_is_the_forecast_that_scores_the_next_value() {
+        let mut f = Forecaster::new(1.0);
+        for m in 0..2 * 10_080 {
+            f.update(m % 10_080, attempts(m));
+        }
+        let m = 2 * 10_080 + 600;
+        let (expected, sd) = f.band(m % 10_080);
+        let score = f.update(m % 10_080, attempts(m));
+        assert!((expected - score.expected).abs() < 1e-9 && (sd - score.sd).abs() < 1e-9, "{expected} {sd} {score:?}");
+        assert!(sd > 1.0 && sd < 0.1 * expected, "{sd}");
     }
 
     #[test]

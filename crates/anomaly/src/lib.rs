@@ -6,12 +6,16 @@
 
 pub mod alarm_eval;
 pub mod alarms;
+pub mod chart;
 pub mod detector;
 pub mod error;
 pub mod explain;
 pub mod forecast;
+pub mod history;
 pub mod monitor;
 pub mod nab;
+pub mod pipeline;
+pub mod store;
 
 pub use detector::{DetectorConfig, StreamingDetector};
 pub use error::AnomalyError;

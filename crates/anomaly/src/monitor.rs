@@ -114,16 +114,32 @@ impl Catalogue {
         Some(Element(pairs))
     }
 
+    /// The aggregate of element `element` (a catalogue index) over one
+    /// interval's leaf aggregates.
+    pub fn aggregate_one(&self, element: usize, leaves: &[Aggregate]) -> Aggregate {
+        let mut a = Aggregate::default();
+        self.members[element].iter().for_each(|&i| a.merge(&leaves[i as usize]));
+        a
+    }
+
+    /// The catalogue index of the element labelled `dim=value&…` (as
+    /// [`Catalogue::label`] writes it), if it is monitored.
+    pub fn index_of_label(&self, label: &str) -> Option<usize> {
+        let scope: Vec<(String, String)> = if label == "total" {
+            Vec::new()
+        } else {
+            label
+                .split('&')
+                .map(|pair| pair.split_once('=').map(|(d, v)| (d.to_string(), v.to_string())))
+                .collect::<Option<_>>()?
+        };
+        let element = self.element_of(&scope)?;
+        self.elements.iter().position(|e| *e == element)
+    }
+
     /// Each element's aggregate of one interval's leaf aggregates.
     pub fn aggregate(&self, leaves: &[Aggregate]) -> Vec<Aggregate> {
-        self.members
-            .iter()
-            .map(|m| {
-                let mut a = Aggregate::default();
-                m.iter().for_each(|&i| a.merge(&leaves[i as usize]));
-                a
-            })
-            .collect()
+        (0..self.members.len()).map(|e| self.aggregate_one(e, leaves)).collect()
     }
 }
 
@@ -207,6 +223,15 @@ impl Monitor {
         self.series.is_empty()
     }
 
+    /// The forecast of `metric` on catalogue element `element` at
+    /// `minute_of_week` and its standard deviation (floored as in
+    /// [`Monitor::score`]), without learning: the expected band of a chart.
+    pub fn band(&self, element: usize, metric: QoeMetric, minute_of_week: u32) -> (f64, f64) {
+        let (expected, sd) =
+            self.series[element * QoeMetric::ALL.len() + metric.index()].forecaster.band(minute_of_week);
+        (expected, floored_sd(metric, expected, sd))
+    }
+
     /// Scores one interval (`minute_of_week` from Monday 00:00 UTC) of
     /// element aggregates; returns the scores of the series that passed the
     /// volume gate and are warm.
@@ -226,10 +251,7 @@ impl Monitor {
                 let state = &mut self.series[e * QoeMetric::ALL.len() + k];
                 let warm = state.forecaster.is_warm();
                 let f = state.forecaster.update(minute_of_week, x);
-                let mut sd = f.sd.max(RELATIVE_FLOOR * f.expected.abs()).max(1e-9);
-                if metric == QoeMetric::Attempts {
-                    sd = sd.max(f.expected.max(1.0).sqrt());
-                }
+                let sd = floored_sd(metric, f.expected, f.sd);
                 let forecast_z = if metric.per_attempt() {
                     let n = agg.attempts as f64;
                     state.last = [state.last[1], state.last[2], ((x * n) as f32, (f.expected.max(0.0) * n) as f32)];
@@ -262,6 +284,17 @@ impl Monitor {
             }
         }
         out
+    }
+}
+
+/// The forecaster's standard deviation, never below 2% of the forecast,
+/// and for traffic never below the Poisson √expected.
+fn floored_sd(metric: QoeMetric, expected: f64, sd: f64) -> f64 {
+    let sd = sd.max(RELATIVE_FLOOR * expected.abs()).max(1e-9);
+    if metric == QoeMetric::Attempts {
+        sd.max(expected.max(1.0).sqrt())
+    } else {
+        sd
     }
 }
 

@@ -31,6 +31,9 @@ enum Command {
     /// Replay player telemetry through validation and aggregation.
     #[command(subcommand)]
     Telemetry(commands::telemetry::Command),
+    /// Detect QoE alarms into the alarm store; list, show, acknowledge them.
+    #[command(subcommand)]
+    Alarms(commands::alarms::Command),
     /// Measure speed on this machine.
     #[command(subcommand)]
     Bench(commands::bench::Command),
@@ -47,6 +50,7 @@ fn main() {
         Command::Localize(args) => commands::localize::run(args),
         Command::Simulate(cmd) => commands::simulate::run(cmd),
         Command::Telemetry(cmd) => commands::telemetry::run(cmd),
+        Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Bench(cmd) => commands::bench::run(cmd),
     };

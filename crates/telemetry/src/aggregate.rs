@@ -214,6 +214,34 @@ impl Cube {
         out
     }
 
+    /// Every leaf with at least one event, sorted by its codes.
+    pub fn leaves(&self) -> Vec<Box<[u32]>> {
+        let mut leaves: Vec<Box<[u32]>> = self.intervals.values().flat_map(|l| l.keys().cloned()).collect();
+        leaves.sort_unstable();
+        leaves.dedup();
+        leaves
+    }
+
+    /// Every interval from the first to the last in time order — those
+    /// without events too, as zeros: a quiet minute is data — each with the
+    /// aggregate of every leaf of `leaves`, in that order.
+    pub fn dense<'a>(&'a self, leaves: &'a [Box<[u32]>]) -> impl Iterator<Item = (i64, Vec<Aggregate>)> + 'a {
+        let first = self.intervals.keys().min().copied().unwrap_or(0);
+        let count = self.intervals.keys().max().map_or(0, |last| (last - first) / self.interval_ms + 1);
+        (0..count).map(move |k| {
+            let t = first + k * self.interval_ms;
+            let cells = self.intervals.get(&t);
+            let row =
+                leaves.iter().map(|l| cells.and_then(|c| c.get(l)).cloned().unwrap_or_default()).collect::<Vec<_>>();
+            (t, row)
+        })
+    }
+
+    /// The interval length, ms.
+    pub fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
     /// Number of (interval, leaf) cells.
     pub fn len(&self) -> usize {
         self.intervals.values().map(|l| l.len()).sum()
@@ -265,6 +293,28 @@ mod tests {
         assert!((565.0..=800.0 * 1.42).contains(&m.startup_p50_ms), "{}", m.startup_p50_ms);
         assert!((2263.0..=3200.0).contains(&m.startup_p95_ms), "{}", m.startup_p95_ms);
         assert!(totals[1].1.metrics().rebuffering_ratio.is_nan());
+    }
+
+    #[test]
+    fn dense_intervals_fill_quiet_minutes_with_zeros() {
+        let mut cube = Cube::new(MINUTE_MS);
+        let t = 1_795_000_020_000;
+        cube.add(&event(t, vec![1, 0], EventKind::Attempt));
+        cube.add(&event(t + 3 * MINUTE_MS, vec![0, 2], EventKind::Attempt));
+        cube.add(&event(t + 3 * MINUTE_MS + 5, vec![0, 2], EventKind::Attempt));
+        let leaves = cube.leaves();
+        assert_eq!(leaves, [vec![0, 2].into_boxed_slice(), vec![1, 0].into_boxed_slice()]);
+        let rows: Vec<(i64, Vec<u64>)> =
+            cube.dense(&leaves).map(|(t, r)| (t, r.iter().map(|a| a.attempts).collect())).collect();
+        assert_eq!(
+            rows,
+            [
+                (t, vec![0, 1]),
+                (t + MINUTE_MS, vec![0, 0]),
+                (t + 2 * MINUTE_MS, vec![0, 0]),
+                (t + 3 * MINUTE_MS, vec![2, 0])
+            ]
+        );
     }
 
     #[test]

@@ -108,13 +108,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Alarms { sim, max_layer, json } => {
-            let spec_path = sim.join("spec.json");
-            let spec_text =
-                std::fs::read_to_string(&spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;
-            let spec: showrunner_telemetry::simulate::SimSpec = serde_json::from_str(&spec_text)
-                .with_context(|| format!("{}: not a simulation spec", spec_path.display()))?;
-            let calendar = showrunner_anomaly::alarm_eval::read_calendar(&sim.join("calendar.toml"), spec.start_ms)?;
-            let simulation = showrunner_telemetry::simulate::QoeSimulation::new(spec);
+            let (simulation, calendar) = super::simulate::load(&sim)?;
             let bar = progress_bar();
             let report = showrunner_anomaly::alarm_eval::evaluate(&simulation, &calendar, max_layer, |m, total| {
                 bar.set_length(u64::from(total));
@@ -247,7 +241,7 @@ fn print_nab_report(data: &std::path::Path, out: &std::path::Path, r: &showrunne
 }
 
 /// A progress bar for a run over many inputs.
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len}  {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     )
