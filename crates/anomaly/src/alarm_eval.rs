@@ -300,26 +300,6 @@ mod tests {
     use showrunner_telemetry::simulate::scenario::{Effect, ScenarioEvent};
     use showrunner_telemetry::simulate::SimSpec;
 
-    fn event(
-        id: &str,
-        class: EventClass,
-        kind: &'static str,
-        scope: &[(&str, &str)],
-        start: u32,
-        minutes: u32,
-        effect: Effect,
-    ) -> ScenarioEvent {
-        ScenarioEvent {
-            id: id.into(),
-            class,
-            kind,
-            scope: scope.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect(),
-            start_minute: start,
-            minutes,
-            effects: vec![effect],
-        }
-    }
-
     /// Nine days: a week of learning, then a scheduled match in GB (on the
     /// calendar), a power cut in FR, and a rebuffering incident on CDN-B ×
     /// ISP-3 × DE.
@@ -328,8 +308,7 @@ mod tests {
         let mut sim = QoeSimulation::new(SimSpec::new(9, 5));
         let day = 1440;
         sim.events = vec![
-            event(
-                "match",
+            ScenarioEvent::placed(
                 EventClass::Anticipated,
                 "competitor_match",
                 &[("country", "GB")],
@@ -337,27 +316,11 @@ mod tests {
                 120,
                 Effect::Traffic(0.7),
             ),
-            event(
-                "cut",
-                EventClass::HighImpactExternal,
-                "power_cut",
-                &[("country", "FR")],
-                8 * day + 11 * 60,
-                60,
-                Effect::Traffic(0.35),
-            ),
-            event(
-                "incident",
-                EventClass::Incident,
-                "cdn_isp_rebuffering",
-                &[("cdn", "B"), ("isp", "ISP-3"), ("country", "DE")],
-                8 * day + 20 * 60,
-                40,
-                Effect::Rebuffering(6.0),
-            ),
+            ScenarioEvent::power_cut("FR", 8 * day + 11 * 60, 60),
+            ScenarioEvent::cdn_isp_rebuffering("B", "ISP-3", "DE", 8 * day + 20 * 60, 40),
         ];
         let calendar = vec![CalendarEvent {
-            id: "match".into(),
+            id: "competitor_match".into(),
             scope: vec![("country".into(), "GB".into())],
             start_minute: 7 * day + 20 * 60,
             minutes: 120,

@@ -176,15 +176,7 @@ mod tests {
     fn with_incident(kind: &'static str, scope: &[(&str, &str)], effect: Effect) -> (QoeSimulation, u32, u32) {
         let mut sim = QoeSimulation::new(SimSpec::new(2, 42));
         let start = 1440 + 20 * 60;
-        sim.events = vec![ScenarioEvent {
-            id: "incident-0".into(),
-            class: EventClass::Incident,
-            kind,
-            scope: scope.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect(),
-            start_minute: start,
-            minutes: 40,
-            effects: vec![effect],
-        }];
+        sim.events = vec![ScenarioEvent::placed(EventClass::Incident, kind, scope, start, 40, effect)];
         (sim, start, 40)
     }
 

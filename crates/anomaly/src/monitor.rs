@@ -46,6 +46,10 @@ pub struct Catalogue {
     pub elements: Vec<Element>,
     /// Leaves of each element.
     members: Vec<Vec<u32>>,
+    /// Most dimensions fixed by an element.
+    max_layer: usize,
+    /// Each element's index.
+    index: std::collections::HashMap<Element, usize>,
 }
 
 impl Catalogue {
@@ -88,7 +92,50 @@ impl Catalogue {
                 members.push(m);
             }
         }
-        Catalogue { dims: dims.iter().map(|s| s.to_string()).collect(), values, leaves, elements, members }
+        let index = elements.iter().cloned().enumerate().map(|(i, e)| (e, i)).collect();
+        Catalogue {
+            dims: dims.iter().map(|s| s.to_string()).collect(),
+            values,
+            leaves,
+            elements,
+            members,
+            max_layer,
+            index,
+        }
+    }
+
+    /// Adds a leaf seen for the first time (`values` in dimension order)
+    /// and returns its index; the elements it is the first leaf of are
+    /// appended to `elements`, so existing indices stay valid.
+    pub fn add_leaf(&mut self, values: &[&str]) -> usize {
+        let leaf: Vec<usize> = values
+            .iter()
+            .enumerate()
+            .map(|(j, v)| {
+                self.values[j].iter().position(|x| x == v).unwrap_or_else(|| {
+                    self.values[j].push(v.to_string());
+                    self.values[j].len() - 1
+                })
+            })
+            .collect();
+        let id = self.leaves.len() as u32;
+        for mask in 0u32..(1 << self.dims.len()) {
+            if mask.count_ones() as usize > self.max_layer {
+                continue;
+            }
+            let element =
+                Element((0..self.dims.len()).filter(|j| mask & (1 << j) != 0).map(|j| (j, leaf[j])).collect());
+            match self.index.get(&element) {
+                Some(&e) => self.members[e].push(id),
+                None => {
+                    self.index.insert(element.clone(), self.elements.len());
+                    self.elements.push(element);
+                    self.members.push(vec![id]);
+                }
+            }
+        }
+        self.leaves.push(leaf);
+        id as usize
     }
 
     /// `dim=value&…` with dimensions sorted by name (`total` for the total).
@@ -133,8 +180,7 @@ impl Catalogue {
                 .map(|pair| pair.split_once('=').map(|(d, v)| (d.to_string(), v.to_string())))
                 .collect::<Option<_>>()?
         };
-        let element = self.element_of(&scope)?;
-        self.elements.iter().position(|e| *e == element)
+        self.index.get(&self.element_of(&scope)?).copied()
     }
 
     /// Each element's aggregate of one interval's leaf aggregates.
@@ -191,6 +237,12 @@ struct SeriesState {
     last: [(f32, f32); 3],
 }
 
+impl SeriesState {
+    fn fresh() -> Self {
+        SeriesState { forecaster: Forecaster::new(0.0), recent: VecDeque::with_capacity(RECENT), last: [(0.0, 0.0); 3] }
+    }
+}
+
 /// Every monitored series of a catalogue.
 #[derive(Debug, Clone)]
 pub struct Monitor {
@@ -205,12 +257,15 @@ impl Monitor {
     /// Fresh state for every element × metric.
     pub fn new(catalogue: &Catalogue, config: ScoreConfig) -> Self {
         let n = catalogue.elements.len() * QoeMetric::ALL.len();
-        let state = SeriesState {
-            forecaster: Forecaster::new(0.0),
-            recent: VecDeque::with_capacity(RECENT),
-            last: [(0.0, 0.0); 3],
-        };
-        Monitor { config, series: vec![state; n] }
+        Monitor { config, series: vec![SeriesState::fresh(); n] }
+    }
+
+    /// Fresh state for the series of elements added to the catalogue since.
+    pub fn grow(&mut self, catalogue: &Catalogue) {
+        let n = catalogue.elements.len() * QoeMetric::ALL.len();
+        if n > self.series.len() {
+            self.series.resize(n, SeriesState::fresh());
+        }
     }
 
     /// Number of series.
@@ -308,4 +363,51 @@ fn derivative_z(recent: &VecDeque<f32>, x: f64, sd: f64) -> f64 {
     let last: f64 = recent.iter().skip(n - 4).map(|&v| f64::from(v)).sum::<f64>() + x;
     let before: f64 = recent.iter().take(n - 4).map(|&v| f64::from(v)).sum::<f64>() / (n - 4) as f64;
     (last / 5.0 - before) / (sd / 5f64.sqrt()).max(1e-12)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEAVES: [[&str; 3]; 4] = [["DE", "A", "tv"], ["DE", "B", "web"], ["FR", "A", "web"], ["FR", "B", "tv"]];
+
+    #[test]
+    fn leaves_added_one_by_one_give_the_catalogue_built_at_once() {
+        let all: Vec<Vec<&str>> = LEAVES.iter().map(|l| l.to_vec()).collect();
+        let at_once = Catalogue::new(&["country", "cdn", "device"], &all, 2);
+        let mut grown = Catalogue::new(&["country", "cdn", "device"], &all[..1], 2);
+        let before = grown.elements.clone();
+        for leaf in &all[1..] {
+            grown.add_leaf(leaf);
+        }
+        assert_eq!(grown.elements[..before.len()], before[..], "existing indices stay");
+        assert_eq!(grown.elements.len(), at_once.elements.len());
+        let leaves: Vec<Aggregate> = (1..=4).map(|n| Aggregate { attempts: n, ..Aggregate::default() }).collect();
+        for (i, e) in grown.elements.iter().enumerate() {
+            let label = grown.label(e);
+            let j = at_once.index_of_label(&label).unwrap();
+            assert_eq!(grown.aggregate_one(i, &leaves).attempts, at_once.aggregate_one(j, &leaves).attempts, "{label}");
+        }
+        assert_eq!(grown.aggregate_one(grown.index_of_label("cdn=A").unwrap(), &leaves).attempts, 1 + 3);
+        assert_eq!(grown.index_of_label("total"), Some(0));
+        assert_eq!(grown.index_of_label("cdn=Z"), None);
+        assert_eq!(grown.index_of_label("cdn=A&country=DE&device=tv"), None, "three dimensions are not monitored");
+    }
+
+    #[test]
+    fn a_grown_monitor_scores_the_new_series() {
+        let mut c = Catalogue::new(&["cdn"], &[vec!["A"]], 1);
+        let mut m = Monitor::new(&c, ScoreConfig { min_attempts: 1 });
+        c.add_leaf(&["B"]);
+        m.grow(&c);
+        assert_eq!(m.len(), 3 * QoeMetric::ALL.len());
+        let agg = Aggregate { attempts: 50, ..Aggregate::default() };
+        let elements = c.aggregate(&[agg.clone(), agg]);
+        let mut scored = Vec::new();
+        for minute in 0..1500 {
+            scored = m.score(minute, &elements);
+        }
+        let b = c.index_of_label("cdn=B").unwrap();
+        assert!(scored.iter().any(|s| s.element == b && s.metric == QoeMetric::Attempts && s.observed == 50.0));
+    }
 }

@@ -54,6 +54,59 @@ impl Default for PipelineConfig {
     }
 }
 
+/// The `[alarms]` settings of `showrunner.toml`: what `serve` monitors.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlarmsConfig {
+    /// Dimensions per monitored element (default 2: the total, every value
+    /// and every pair of values).
+    pub max_layer: usize,
+    /// Days that only teach the forecasters (default 7: weekly factors
+    /// need a week).
+    pub warmup_days: u32,
+    /// Least attempts per minute for an element's series to be scored
+    /// (default 25), so tiny cohorts do not alarm.
+    pub min_attempts: u64,
+    /// Seconds of event time after a minute's end before it is closed and
+    /// scored (default 120); later events for it are refused as late.
+    pub lateness_s: u32,
+    /// Calendar of anticipated events (TOML `[[event]]` tables; default
+    /// none).
+    pub calendar: Option<std::path::PathBuf>,
+}
+
+impl Default for AlarmsConfig {
+    fn default() -> Self {
+        AlarmsConfig { max_layer: 2, warmup_days: 7, min_attempts: 25, lateness_s: 120, calendar: None }
+    }
+}
+
+impl AlarmsConfig {
+    /// Checks that the settings can work.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=4).contains(&self.max_layer) {
+            return Err(format!(
+                "alarms.max_layer = {}: monitor between 1 and 4 dimensions per element",
+                self.max_layer
+            ));
+        }
+        if self.warmup_days > 60 {
+            return Err(format!("alarms.warmup_days = {}: at most 60", self.warmup_days));
+        }
+        Ok(())
+    }
+
+    /// The pipeline settings.
+    pub fn pipeline(&self) -> PipelineConfig {
+        PipelineConfig {
+            max_layer: self.max_layer,
+            score: ScoreConfig { min_attempts: self.min_attempts },
+            detect: DetectConfig::default(),
+            warmup_minutes: self.warmup_days * 1440,
+        }
+    }
+}
+
 /// One point of an alarm chart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct ChartPoint {
@@ -131,8 +184,9 @@ pub enum Change {
     Updated,
 }
 
-/// A suppressed anomaly, labelled.
-#[derive(Debug, Clone, Serialize)]
+/// A suppressed anomaly, labelled: as the pipeline emits it and the store
+/// keeps it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SuppressedRecord {
     /// Interval, ms since the epoch.
     pub time_ms: i64,
@@ -252,6 +306,21 @@ impl AlarmPipeline {
             start_ms: start_ms.div_euclid(60_000) * 60_000,
             next_minute: 0,
         })
+    }
+
+    /// Adds a leaf seen for the first time (live telemetry meets new
+    /// combinations as it goes); its new series start learning now.
+    /// Returns its index: the position of its aggregate in later steps.
+    pub fn add_leaf(&mut self, values: Vec<String>) -> Result<usize, PipelineError> {
+        if values.len() != self.dims.len() {
+            let leaf = self.leaf_values.len();
+            return Err(PipelineError::LeafWidth { leaf, got: values.len(), want: self.dims.len() });
+        }
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let index = self.catalogue.add_leaf(&refs);
+        self.monitor.grow(&self.catalogue);
+        self.leaf_values.push(values);
+        Ok(index)
     }
 
     /// Monitored series (elements × metrics).
@@ -458,7 +527,7 @@ fn describe(metric: QoeMetric, observed: f64, expected: f64, element: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use showrunner_telemetry::simulate::scenario::{Effect, EventClass, ScenarioEvent};
+    use showrunner_telemetry::simulate::scenario::ScenarioEvent;
     use showrunner_telemetry::simulate::world::DIMENSIONS;
     use showrunner_telemetry::simulate::{QoeSimulation, SimSpec};
 
@@ -467,34 +536,9 @@ mod tests {
     fn run() -> (QoeSimulation, Vec<Step>) {
         let mut sim = QoeSimulation::new(SimSpec::new(9, 11));
         let day = 1440;
-        let event = |id: &str, class, kind, scope: &[(&str, &str)], start, minutes, effect| ScenarioEvent {
-            id: id.into(),
-            class,
-            kind,
-            scope: scope.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect(),
-            start_minute: start,
-            minutes,
-            effects: vec![effect],
-        };
         sim.events = vec![
-            event(
-                "cut",
-                EventClass::HighImpactExternal,
-                "power_cut",
-                &[("country", "FR")],
-                7 * day + 11 * 60,
-                60,
-                Effect::Traffic(0.35),
-            ),
-            event(
-                "incident",
-                EventClass::Incident,
-                "cdn_isp_rebuffering",
-                &[("cdn", "B"), ("isp", "ISP-3"), ("country", "DE")],
-                8 * day + 2 * 60,
-                40,
-                Effect::Rebuffering(6.0),
-            ),
+            ScenarioEvent::power_cut("FR", 7 * day + 11 * 60, 60),
+            ScenarioEvent::cdn_isp_rebuffering("B", "ISP-3", "DE", 8 * day + 2 * 60, 40),
         ];
         let dims: Vec<String> = DIMENSIONS.iter().map(|d| d.to_string()).collect();
         let leaves: Vec<Vec<String>> =
@@ -564,5 +608,9 @@ mod tests {
             AlarmPipeline::new(&dims, vec![vec!["A".into(), "DE".into()]], 0, &[], PipelineConfig::default()).unwrap();
         let err = p.step(vec![Aggregate::default(); 2]).unwrap_err();
         assert_eq!(err.to_string(), "interval has 2 leaf aggregates, the pipeline monitors 1 leaves");
+        assert_eq!(p.add_leaf(vec!["B".into()]).unwrap_err().to_string(), "leaf 1 has 1 values for 2 dimensions");
+        assert_eq!(p.add_leaf(vec!["B".into(), "DE".into()]), Ok(1));
+        assert_eq!(p.series(), 6 * QoeMetric::ALL.len(), "total, cdn=A, cdn=B, DE, and two pairs");
+        assert!(p.step(vec![Aggregate::default(); 2]).is_ok());
     }
 }

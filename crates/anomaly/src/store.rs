@@ -102,29 +102,6 @@ pub struct StoredAlarm {
     pub acknowledged: Option<Acknowledgement>,
 }
 
-/// A stored suppressed anomaly.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredSuppression {
-    /// Interval, ms since the epoch.
-    pub time_ms: i64,
-    /// Element.
-    pub element: String,
-    /// Metric.
-    pub metric: String,
-    /// Observed value.
-    pub observed: f64,
-    /// Forecast.
-    pub expected: f64,
-    /// Smoothed forecast z.
-    pub forecast_z: f64,
-    /// Derivative z.
-    pub derivative_z: f64,
-    /// Attempts of the element.
-    pub attempts: u64,
-    /// Why it was suppressed.
-    pub class: Classification,
-}
-
 /// Which alarms to list.
 #[derive(Debug, Clone, Default)]
 pub struct AlarmFilter {
@@ -372,7 +349,7 @@ impl AlarmStore {
 
     /// Suppressed anomalies in `[since_ms, until_ms)`, oldest first, at most
     /// `limit`.
-    pub fn suppressed(&self, since_ms: i64, until_ms: i64, limit: usize) -> Result<Vec<StoredSuppression>, StoreError> {
+    pub fn suppressed(&self, since_ms: i64, until_ms: i64, limit: usize) -> Result<Vec<SuppressedRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -384,7 +361,7 @@ impl AlarmStore {
             .query_map(params![since_ms, until_ms, limit as i64], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    StoredSuppression {
+                    SuppressedRecord {
                         time_ms: r.get(1)?,
                         element: r.get(2)?,
                         metric: r.get(3)?,

@@ -56,6 +56,22 @@ impl ConfigArgs {
         Ok(telemetry)
     }
 
+    /// The `[alarms]` section (the QoE alarm pipeline) with all overrides
+    /// applied.
+    pub fn alarms(&self) -> Result<showrunner_anomaly::pipeline::AlarmsConfig> {
+        let (table, origin) = self.table()?;
+        let alarms: showrunner_anomaly::pipeline::AlarmsConfig =
+            config::section(&table, "alarms", &origin).context("invalid alarm settings")?;
+        alarms.validate().map_err(anyhow::Error::msg)?;
+        Ok(alarms)
+    }
+
+    /// The `[server]` section with all overrides applied.
+    pub fn server(&self) -> Result<showrunner_server::ServerConfig> {
+        let (table, origin) = self.table()?;
+        config::section(&table, "server", &origin).context("invalid server settings")
+    }
+
     /// The merged configuration table and where it came from.
     fn table(&self) -> Result<(toml::Table, String)> {
         let mut table = config::read_table(self.config.as_deref())?;

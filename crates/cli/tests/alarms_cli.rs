@@ -6,43 +6,14 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{showrunner, stderr, stdout};
+use common::{incident_minute, showrunner, stderr, stdout, INCIDENT_MINUTE, MINUTES, START_MS, TELEMETRY_CONFIG};
 
-/// Monday 2026-11-02 00:00 UTC.
-const START_MS: i64 = 1_793_577_600_000;
-/// Minutes of telemetry: a day of learning, four quiet hours, then an
-/// hour in which every attempt on CDN B in DE fails to start.
-const MINUTES: i64 = 1440 + 300;
-const INCIDENT_MINUTE: i64 = 1440 + 240;
-
-/// Writes the telemetry: 30 attempts a minute on each of four leaves
-/// (CDN A/B × DE/FR), each starting, except during the incident.
+/// Writes the telemetry of [`common::incident_minute`] to a file.
 fn write_telemetry(path: &Path) {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for m in 0..MINUTES {
-        for (cdn, country) in [("A", "DE"), ("A", "FR"), ("B", "DE"), ("B", "FR")] {
-            let failing = cdn == "B" && country == "DE" && m >= INCIDENT_MINUTE;
-            for s in 0..30 {
-                let t = START_MS + m * 60_000 + s * 1000;
-                let dims = format!(r#""dims":{{"cdn":"{cdn}","country":"{country}"}}"#);
-                let session = format!("{m}-{cdn}{country}-{s}");
-                writeln!(w, r#"{{"time":{t},"session":"{session}",{dims},"type":"attempt"}}"#).unwrap();
-                if failing {
-                    writeln!(
-                        w,
-                        r#"{{"time":{},"session":"{session}",{dims},"type":"error","code":"MEDIA_ERR","fatal":true,"before_start":true}}"#,
-                        t + 500
-                    )
-                    .unwrap();
-                } else {
-                    writeln!(
-                        w,
-                        r#"{{"time":{},"session":"{session}",{dims},"type":"start","startup_ms":900}}"#,
-                        t + 500
-                    )
-                    .unwrap();
-                }
-            }
+        for line in incident_minute(m) {
+            writeln!(w, "{line}").unwrap();
         }
     }
 }
@@ -51,11 +22,7 @@ fn setup(dir: &Path) -> (String, String, String) {
     let telemetry = dir.join("events.jsonl");
     write_telemetry(&telemetry);
     let config = dir.join("showrunner.toml");
-    std::fs::write(
-        &config,
-        "[telemetry]\ndimensions = [{ name = \"cdn\", cap = 10 }, { name = \"country\", cap = 10 }]\n",
-    )
-    .unwrap();
+    std::fs::write(&config, TELEMETRY_CONFIG).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     (s(&telemetry), s(&config), s(&dir.join("data")))
 }

@@ -30,6 +30,8 @@ pub enum Reason {
     UnknownDimension,
     /// A new value of a dimension already at its cardinality cap.
     OverCap,
+    /// Its interval was already closed and scored (live ingest).
+    Late,
 }
 
 impl Reason {
@@ -44,6 +46,7 @@ impl Reason {
             Reason::TimeOutOfRange => "time_out_of_range",
             Reason::UnknownDimension => "unknown_dimension",
             Reason::OverCap => "over_cap",
+            Reason::Late => "late",
         }
     }
 }

@@ -6,5 +6,6 @@ pub mod bench;
 pub mod corpus;
 pub mod eval;
 pub mod localize;
+pub mod serve;
 pub mod simulate;
 pub mod telemetry;

@@ -18,3 +18,39 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
+
+/// Monday 2026-11-02 00:00 UTC.
+pub const START_MS: i64 = 1_793_577_600_000;
+/// Minutes of incident telemetry: a day of learning, four quiet hours,
+/// then an hour in which every attempt on CDN B in DE fails to start.
+pub const MINUTES: i64 = 1440 + 300;
+/// The first minute of the incident.
+pub const INCIDENT_MINUTE: i64 = 1440 + 240;
+/// The dimensions of the incident telemetry.
+pub const TELEMETRY_CONFIG: &str =
+    "[telemetry]\ndimensions = [{ name = \"cdn\", cap = 10 }, { name = \"country\", cap = 10 }]\n";
+
+/// Minute `m` of the incident telemetry as JSON lines: 30 attempts on each
+/// of four leaves (CDN A/B × DE/FR), each starting — except on B × DE from
+/// [`INCIDENT_MINUTE`], where each fails before the first frame.
+pub fn incident_minute(m: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (cdn, country) in [("A", "DE"), ("A", "FR"), ("B", "DE"), ("B", "FR")] {
+        let failing = cdn == "B" && country == "DE" && m >= INCIDENT_MINUTE;
+        for s in 0..30 {
+            let t = START_MS + m * 60_000 + s * 1000;
+            let dims = format!(r#""dims":{{"cdn":"{cdn}","country":"{country}"}}"#);
+            let session = format!("{m}-{cdn}{country}-{s}");
+            lines.push(format!(r#"{{"time":{t},"session":"{session}",{dims},"type":"attempt"}}"#));
+            lines.push(if failing {
+                format!(
+                    r#"{{"time":{},"session":"{session}",{dims},"type":"error","code":"MEDIA_ERR","fatal":true,"before_start":true}}"#,
+                    t + 500
+                )
+            } else {
+                format!(r#"{{"time":{},"session":"{session}",{dims},"type":"start","startup_ms":900}}"#, t + 500)
+            });
+        }
+    }
+    lines
+}

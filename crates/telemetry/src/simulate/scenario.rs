@@ -71,6 +71,46 @@ pub struct ScenarioEvent {
 }
 
 impl ScenarioEvent {
+    /// One hand-placed event with one effect (`scope` as dimension, value
+    /// pairs), for tests and demonstrations that need an event exactly there.
+    pub fn placed(
+        class: EventClass,
+        kind: &'static str,
+        scope: &[(&str, &str)],
+        start_minute: u32,
+        minutes: u32,
+        effect: Effect,
+    ) -> Self {
+        ScenarioEvent {
+            id: kind.to_string(),
+            class,
+            kind,
+            scope: scope.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect(),
+            start_minute,
+            minutes,
+            effects: vec![effect],
+        }
+    }
+
+    /// A regional power cut: traffic in `country` falls to 35%.
+    pub fn power_cut(country: &str, start_minute: u32, minutes: u32) -> Self {
+        let scope = [("country", country)];
+        Self::placed(EventClass::HighImpactExternal, "power_cut", &scope, start_minute, minutes, Effect::Traffic(0.35))
+    }
+
+    /// A CDN failing for one ISP in one country: six times the rebuffering.
+    pub fn cdn_isp_rebuffering(cdn: &str, isp: &str, country: &str, start_minute: u32, minutes: u32) -> Self {
+        let scope = [("cdn", cdn), ("isp", isp), ("country", country)];
+        Self::placed(
+            EventClass::Incident,
+            "cdn_isp_rebuffering",
+            &scope,
+            start_minute,
+            minutes,
+            Effect::Rebuffering(6.0),
+        )
+    }
+
     /// Whether it affects minute `m`.
     pub fn active(&self, m: u32) -> bool {
         (self.start_minute..self.start_minute + self.minutes).contains(&m)

@@ -1,0 +1,125 @@
+//! `showrunner serve` end to end: the real binary on a free port, a day and
+//! a few hours of player events posted to `/v1/telemetry`, an alarm raised
+//! by the live pipeline, localized, charted, acknowledged over the API, and
+//! still there after a restart.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{incident_minute, INCIDENT_MINUTE, MINUTES, START_MS, TELEMETRY_CONFIG};
+
+const TOKEN: &str = "test-token";
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(config: &std::path::Path, data: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().unwrap()])
+        .args(["--data-dir", data.to_str().unwrap()])
+        .env("SHOWRUNNER_TOKEN", TOKEN)
+        .env("SHOWRUNNER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serving line").to_string();
+    Server { child, base }
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn posted_telemetry_raises_a_localized_alarm_that_is_acknowledged_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("showrunner.toml");
+    // The events are from November 2026: accept them whatever today is.
+    let settings = format!("{TELEMETRY_CONFIG}max_skew_s = 400000000\n\n[alarms]\nwarmup_days = 1\n");
+    std::fs::write(&config, settings).unwrap();
+    let data = dir.path().join("data");
+    let server = start(&config, &data);
+    let http = reqwest::blocking::Client::new();
+
+    // An hour of events per request, gzip-compressed.
+    let mut accepted = 0;
+    for hour in 0..(MINUTES + 59) / 60 {
+        let lines: Vec<String> = (hour * 60..((hour + 1) * 60).min(MINUTES)).flat_map(incident_minute).collect();
+        let res = http
+            .post(format!("{}/v1/telemetry", server.base))
+            .bearer_auth(TOKEN)
+            .header("content-encoding", "gzip")
+            .body(gzip(&lines.join("\n")))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let report: serde_json::Value = res.json().unwrap();
+        assert_eq!(report["rejected"], 0, "{report}");
+        accepted += report["accepted"].as_u64().unwrap();
+    }
+    assert_eq!(accepted, (MINUTES * 4 * 30 * 2) as u64);
+
+    // The pipeline scores on its own thread: wait until it has caught up
+    // with the minutes the events closed.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let ready: serde_json::Value = http.get(format!("{}/readyz", server.base)).send().unwrap().json().unwrap();
+        if ready["alarms"]["minutes_scored"].as_u64().unwrap() >= (MINUTES - 3) as u64 {
+            assert_eq!(ready["alarms"]["failures"], 0, "{ready}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "pipeline stuck: {ready}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let list: serde_json::Value = http.get(format!("{}/v1/alarms", server.base)).send().unwrap().json().unwrap();
+    let alarms = list["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{list:#}");
+    let alarm = &alarms[0];
+    let incident_ms = START_MS + INCIDENT_MINUTE * 60_000;
+    let opened = alarm["opened_ms"].as_i64().unwrap();
+    assert!((incident_ms..=incident_ms + 3 * 60_000).contains(&opened), "{alarm:#}");
+    assert_eq!(alarm["explanation"]["elements"], serde_json::json!(["cdn=B&country=DE"]), "{alarm:#}");
+    let id = alarm["id"].as_i64().unwrap();
+    let svg = http.get(format!("{}/v1/alarms/{id}/chart.svg", server.base)).send().unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().unwrap().contains(r#"class="window""#));
+
+    let ack = |token: &str| {
+        http.post(format!("{}/v1/alarms/{id}/ack", server.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"by": "ana", "note": "CDN B paged"}))
+            .send()
+            .unwrap()
+    };
+    assert_eq!(ack("guess").status(), 401);
+    let res = ack(TOKEN);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().unwrap()["state"], "acknowledged");
+
+    // A restart keeps the alarm and its acknowledgement.
+    drop(server);
+    let server = start(&config, &data);
+    let shown: serde_json::Value = http.get(format!("{}/v1/alarms/{id}", server.base)).send().unwrap().json().unwrap();
+    assert_eq!(shown["state"], "acknowledged", "{shown:#}");
+    assert_eq!(shown["acknowledged"]["note"], "CDN B paged");
+    assert!(shown["chart"]["points"].as_array().unwrap().len() > 60);
+}

@@ -1,0 +1,118 @@
+//! `showrunner serve`: the HTTP API (axum) in front of the components, in
+//! one process.
+//!
+//! Today it carries the QoE path: `POST /v1/telemetry` feeds live ingest,
+//! whose closed minutes go in memory to the alarm pipeline; `/v1/alarms`
+//! serves what the pipeline raised, with localization and chart, and takes
+//! acknowledgements; `/v1/suppressed` keeps suppression auditable.
+//!
+//! Security defaults: it listens on 127.0.0.1; every state-changing
+//! endpoint needs `Authorization: Bearer <token>`; request bodies are
+//! capped after decompression; no endpoint reads a file a caller names.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod qoe;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use showrunner_anomaly::pipeline::AlarmsConfig;
+use showrunner_anomaly::store::AlarmStore;
+use showrunner_telemetry::TelemetryConfig;
+use tower_http::decompression::RequestDecompressionLayer;
+
+pub use config::ServerConfig;
+pub use qoe::QoeService;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The bearer token of state-changing endpoints.
+    pub token: Arc<str>,
+    /// The alarm store (the API's own connection; the pipeline has its own).
+    pub store: Arc<Mutex<AlarmStore>>,
+    /// Live telemetry and the alarm pipeline.
+    pub qoe: Arc<QoeService>,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The settings cannot work.
+    #[error("{0}")]
+    Config(String),
+    /// The listen address is unusable.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The data directory or store cannot be used.
+    #[error("{0}")]
+    Store(String),
+    /// Serving failed.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The API routes over `state`, with body limits and gzip decoding.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let protected = Router::new()
+        .route("/v1/telemetry", post(routes::telemetry::post))
+        .route("/v1/alarms/{id}/ack", post(routes::alarms::ack))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/v1/alarms", get(routes::alarms::list))
+        .route("/v1/alarms/{id}", get(routes::alarms::get))
+        .route("/v1/alarms/{id}/chart.svg", get(routes::alarms::chart))
+        .route("/v1/suppressed", get(routes::alarms::suppressed))
+        .merge(protected)
+        .fallback(|| async { error::ApiError::not_found("no such endpoint (see the README's API section)") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(RequestDecompressionLayer::new())
+        .with_state(state)
+}
+
+/// Opens the store and starts the QoE service for `config`.
+pub fn state(
+    config: &ServerConfig,
+    token: String,
+    telemetry: &TelemetryConfig,
+    alarms: &AlarmsConfig,
+) -> Result<AppState, ServerError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ServerError::Store(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+    let db = config.data_dir.join("showrunner.db");
+    let store = AlarmStore::open(&db).map_err(|e| ServerError::Store(e.to_string()))?;
+    let qoe = QoeService::start(telemetry, alarms, db).map_err(ServerError::Config)?;
+    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe) })
+}
+
+/// Serves until `shutdown` completes; `on_ready` gets the bound address
+/// (the port is chosen by the system when the configuration says `:0`).
+pub async fn serve(
+    config: &ServerConfig,
+    state: AppState,
+    on_ready: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| ServerError::Listen { addr: config.listen.clone(), source })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen.clone(), source })?;
+    on_ready(addr);
+    axum::serve(listener, router(state, config.max_body_bytes))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+}

@@ -1,0 +1,222 @@
+//! The live QoE path of `serve`: telemetry records in, validated into
+//! event-time windows; each closed minute goes, in memory, to the alarm
+//! pipeline running on its own thread, which writes alarms and
+//! suppressions to the store.
+//!
+//! The queue to the pipeline is bounded: when scoring falls behind, ingest
+//! waits instead of memory growing.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use showrunner_anomaly::alarm_eval::read_calendar;
+use showrunner_anomaly::pipeline::{AlarmPipeline, AlarmsConfig};
+use showrunner_anomaly::store::AlarmStore;
+use showrunner_telemetry::{ClosedInterval, LiveIngest, Rejection, TelemetryConfig, Validator};
+
+/// Closed minutes queued for the pipeline at most.
+const QUEUE: usize = 256;
+/// Rejections described one by one in a response (all are counted).
+const DESCRIBED: usize = 100;
+
+/// Work for the pipeline thread.
+enum Input {
+    /// A leaf seen for the first time.
+    Leaf(Vec<String>),
+    /// A closed minute.
+    Interval(ClosedInterval),
+}
+
+/// Counters shown by `/readyz` and `/metrics`-style reports.
+#[derive(Debug, Default)]
+pub struct QoeStats {
+    /// Records accepted.
+    pub accepted: AtomicU64,
+    /// Records refused.
+    pub rejected: AtomicU64,
+    /// Minutes scored by the pipeline.
+    pub minutes: AtomicU64,
+    /// Alarms opened.
+    pub alarms_opened: AtomicU64,
+    /// Pipeline or store failures (each logged).
+    pub failures: AtomicU64,
+}
+
+/// One refused record of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordError {
+    /// Its position in the batch (from 0).
+    pub index: usize,
+    /// The reason's name.
+    pub reason: &'static str,
+    /// What is wrong.
+    pub detail: String,
+}
+
+/// The answer to a telemetry batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    /// Records in the batch.
+    pub records: usize,
+    /// Accepted.
+    pub accepted: usize,
+    /// Refused.
+    pub rejected: usize,
+    /// Refusals by reason.
+    pub rejected_by_reason: std::collections::BTreeMap<&'static str, usize>,
+    /// The first refusals, one by one.
+    pub errors: Vec<RecordError>,
+}
+
+/// The live QoE service.
+pub struct QoeService {
+    ingest: Mutex<LiveIngest>,
+    to_pipeline: SyncSender<Input>,
+    /// Its counters.
+    pub stats: Arc<QoeStats>,
+}
+
+impl QoeService {
+    /// Starts the pipeline thread, writing into the store at `db`.
+    pub fn start(telemetry: &TelemetryConfig, alarms: &AlarmsConfig, db: PathBuf) -> Result<Self, String> {
+        telemetry.validate()?;
+        alarms.validate()?;
+        if telemetry.interval_s != 60 {
+            return Err(format!(
+                "alarms are scored on one-minute intervals; telemetry.interval_s = {}",
+                telemetry.interval_s
+            ));
+        }
+        if let Some(path) = &alarms.calendar {
+            read_calendar(path, 0).map_err(|e| e.to_string())?;
+        }
+        let validator = Validator::new(telemetry.schema(), i64::from(telemetry.max_skew_s) * 1000)?;
+        let ingest = LiveIngest::new(validator, 60_000, i64::from(alarms.lateness_s) * 1000);
+        let dims = ingest.dimensions();
+        let store = AlarmStore::open(&db).map_err(|e| e.to_string())?;
+        let stats = Arc::new(QoeStats::default());
+        let (tx, rx) = sync_channel(QUEUE);
+        let thread_stats = stats.clone();
+        let alarms = alarms.clone();
+        std::thread::Builder::new()
+            .name("alarm-pipeline".into())
+            .spawn(move || run_pipeline(rx, store, dims, alarms, thread_stats))
+            .map_err(|e| format!("cannot start the alarm pipeline thread: {e}"))?;
+        Ok(QoeService { ingest: Mutex::new(ingest), to_pipeline: tx, stats })
+    }
+
+    /// Ingests a batch of JSON records (checked against the wall clock) and
+    /// hands every minute it closes to the pipeline. Blocking: call it off
+    /// the async runtime.
+    pub fn ingest<'a>(&self, records: impl IntoIterator<Item = &'a str>) -> IngestReport {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut report = IngestReport {
+            records: 0,
+            accepted: 0,
+            rejected: 0,
+            rejected_by_reason: Default::default(),
+            errors: Vec::new(),
+        };
+        let mut ingest = self.ingest.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (index, text) in records.into_iter().enumerate() {
+            report.records += 1;
+            match ingest.offer(text, now) {
+                Ok(()) => report.accepted += 1,
+                Err(Rejection { reason, detail }) => {
+                    report.rejected += 1;
+                    *report.rejected_by_reason.entry(reason.name()).or_default() += 1;
+                    if report.errors.len() < DESCRIBED {
+                        report.errors.push(RecordError { index, reason: reason.name(), detail });
+                    }
+                }
+            }
+        }
+        let closed = ingest.close_ready();
+        for leaf in closed.new_leaves {
+            // The pipeline thread lives as long as the service; a send can
+            // only fail once it has died, which `failures` already counts.
+            let _ = self.to_pipeline.send(Input::Leaf(leaf));
+        }
+        for interval in closed.intervals {
+            let _ = self.to_pipeline.send(Input::Interval(interval));
+        }
+        self.stats.accepted.fetch_add(report.accepted as u64, Ordering::Relaxed);
+        self.stats.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
+        report
+    }
+}
+
+/// The pipeline thread: builds the pipeline at the first closed minute,
+/// then steps it with each one and stores what changed.
+fn run_pipeline(
+    rx: Receiver<Input>,
+    mut store: AlarmStore,
+    dims: Vec<String>,
+    config: AlarmsConfig,
+    stats: Arc<QoeStats>,
+) {
+    let run = format!("serve-{}-{}", chrono::Utc::now().timestamp_millis(), std::process::id());
+    let mut pending: Vec<Vec<String>> = Vec::new();
+    let mut pipeline: Option<AlarmPipeline> = None;
+    let fail = |what: String| {
+        stats.failures.fetch_add(1, Ordering::Relaxed);
+        tracing::error!("alarm pipeline: {what}");
+    };
+    for input in rx {
+        match input {
+            Input::Leaf(values) => match pipeline.as_mut() {
+                Some(p) => {
+                    if let Err(e) = p.add_leaf(values) {
+                        fail(e.to_string());
+                    }
+                }
+                None => pending.push(values),
+            },
+            Input::Interval(interval) => {
+                if pipeline.is_none() {
+                    let calendar = match &config.calendar {
+                        Some(path) => read_calendar(path, interval.start_ms).unwrap_or_else(|e| {
+                            fail(e.to_string());
+                            Vec::new()
+                        }),
+                        None => Vec::new(),
+                    };
+                    let leaves = std::mem::take(&mut pending);
+                    match AlarmPipeline::new(&dims, leaves, interval.start_ms, &calendar, config.pipeline()) {
+                        Ok(p) => pipeline = Some(p),
+                        Err(e) => {
+                            fail(e.to_string());
+                            continue;
+                        }
+                    }
+                }
+                let Some(p) = pipeline.as_mut() else { continue };
+                let step = match p.step(interval.leaves) {
+                    Ok(step) => step,
+                    Err(e) => {
+                        fail(e.to_string());
+                        continue;
+                    }
+                };
+                stats.minutes.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = store.save_suppressed(&step.suppressed) {
+                    fail(e.to_string());
+                }
+                for (change, record) in &step.alarms {
+                    match store.save(&run, record) {
+                        Ok(id) => {
+                            if *change == showrunner_anomaly::pipeline::Change::Opened {
+                                stats.alarms_opened.fetch_add(1, Ordering::Relaxed);
+                                tracing::info!(id, summary = %record.summary, "alarm opened");
+                            }
+                        }
+                        Err(e) => fail(e.to_string()),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per API resource.
+
+pub mod alarms;
+pub mod health;
+pub mod telemetry;
