@@ -24,3 +24,34 @@ echo "== QoE telemetry: a labelled 9-day simulation, its player events replayed"
 echo
 echo "== QoE alarms over the simulation (a week of learning, then two scored days), each localized"
 "$bin" eval alarms --sim "$out/qoe" --max-layer 2
+echo
+echo "== The same pipeline into the alarm store: detect, list, show (chart as SVG)"
+rm -rf "$out/data"
+"$bin" alarms detect --sim "$out/qoe" --data-dir "$out/data"
+echo
+"$bin" alarms list --data-dir "$out/data"
+echo
+"$bin" alarms show 2 --data-dir "$out/data" --svg "$out/alarm-2.svg"
+echo
+echo "== showrunner serve: the same alarms over the HTTP API"
+SHOWRUNNER_TOKEN=demo-token SHOWRUNNER_LOG=warn "$bin" serve --listen 127.0.0.1:0 --data-dir "$out/data" >"$out/serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  grep -q "serving on" "$out/serve.log" 2>/dev/null && break
+  sleep 0.1
+done
+base=$(grep -o 'http://[0-9.:]*' "$out/serve.log" | head -1)
+echo "$ curl '$base/v1/alarms?state=resolved&limit=1'   (a few of its fields)"
+curl -sS "$base/v1/alarms?state=resolved&limit=1" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["alarms"]:
+    shown = {k: a[k] for k in ("id", "state", "level", "summary", "chart_url")}
+    shown["explanation"] = a["explanation"]["text"]
+    shown["related_series"] = len(a["elements"])
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+'
+echo "$ curl -X POST $base/v1/alarms/2/ack   (no token)"
+curl -sS -X POST "$base/v1/alarms/2/ack" -H 'content-type: application/json' -d '{"by":"demo"}'
+echo
+kill $server

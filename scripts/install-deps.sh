@@ -10,6 +10,7 @@ packages=(
   libavfilter-dev libavdevice-dev  # ffmpeg-next links the system FFmpeg 5.1
   clang libclang-dev pkg-config    # bindgen for ffmpeg-sys-next
   python3-pip unzip                # fetching the sample clips from PyPI
+  curl                             # the demo talks to `showrunner serve`
 )
 
 missing=()

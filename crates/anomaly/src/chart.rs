@@ -26,13 +26,12 @@ pub fn render_svg(chart: &Chart, window_start_ms: i64, window_end_ms: i64, title
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">"#
     );
     let _ = write!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = write!(svg, r##"<text x="{LEFT}" y="18" font-size="13" fill="#222">{}</text>"##, escape(title));
-    let _ = write!(
-        svg,
-        r##"<text x="{LEFT}" y="32" fill="#555">{} on {}: observed (blue), expected (dashed) and its ±3σ band (grey); anomaly window shaded</text>"##,
-        escape(&chart.metric),
-        escape(&chart.element)
+    let _ = write!(svg, r##"<text x="10" y="18" font-size="13" fill="#222">{}</text>"##, escape(&clip(title, 100)));
+    let legend = format!(
+        "{} on {}: observed (blue), expected (dashed) with its ±3σ band (grey), anomaly window (red)",
+        chart.metric, chart.element
     );
+    let _ = write!(svg, r##"<text x="10" y="32" fill="#555">{}</text>"##, escape(&clip(&legend, 120)));
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         let _ = write!(svg, r##"<text x="{LEFT}" y="{}" fill="#555">no data</text></svg>"##, HEIGHT / 2.0);
         return svg;
@@ -130,6 +129,15 @@ fn tick(v: f64, span: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// At most `max` characters, with an ellipsis when cut.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -170,6 +178,8 @@ mod tests {
         let svg = render_svg(&c, t0 + 30 * 60_000, t0 + 39 * 60_000, "alarm 7 <major>");
         assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("alarm 7 &lt;major&gt;") && svg.contains("cdn=B&amp;country=DE"));
+        let long = render_svg(&c, t0, t0, &"x".repeat(300));
+        assert!(long.contains(&format!("{}…</text>", "x".repeat(99))));
         // The window starts half-way along the time axis (59 minutes wide).
         let x: f64 = attr(&svg, "window", "x")[0].parse().unwrap();
         let expect = LEFT + 30.0 / 59.0 * (WIDTH - LEFT - RIGHT);

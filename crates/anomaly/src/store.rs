@@ -221,7 +221,7 @@ impl AlarmStore {
             Some(id) => {
                 tx.execute(
                     "UPDATE alarms SET last_ms = ?2, resolved_ms = ?3, level = ?4, severity = ?5, peak_z = ?6,
-                                       elements = ?7, metrics = ?8, explanation = ?9, chart = ?10
+                                       elements = ?7, metrics = ?8, summary = ?9, explanation = ?10, chart = ?11
                      WHERE id = ?1",
                     params![
                         id,
@@ -232,6 +232,7 @@ impl AlarmStore {
                         a.peak_z,
                         json(&a.elements),
                         json(&a.metrics),
+                        a.summary,
                         a.explanation.as_ref().map(json),
                         json(&a.chart),
                     ],
@@ -536,11 +537,13 @@ mod tests {
         let acked = store.acknowledge(id, "ana", "CDN-B paged", 1_100_000).unwrap();
         assert_eq!(acked.state, AlarmState::Acknowledged);
         // The pipeline rewrites it as it resolves: same id, still acknowledged.
-        assert_eq!(store.save("run-1", &record(0, 1_000_000, Some(1_500_000))).unwrap(), id);
+        let mut resolved = record(0, 1_000_000, Some(1_500_000));
+        resolved.summary = "localized".into();
+        assert_eq!(store.save("run-1", &resolved).unwrap(), id);
         drop(store);
         let store = AlarmStore::open(&path).unwrap();
         let a = store.get(id).unwrap();
-        assert_eq!(a.state, AlarmState::Resolved);
+        assert_eq!((a.state, a.summary.as_str()), (AlarmState::Resolved, "localized"));
         assert_eq!(a.acknowledged.as_ref().map(|k| (k.by.as_str(), k.note.as_str())), Some(("ana", "CDN-B paged")));
         let open = store.list(&AlarmFilter { state: Some(AlarmState::Open), ..AlarmFilter::default() }).unwrap();
         assert_eq!(open.iter().map(|a| a.id).collect::<Vec<_>>(), [other]);

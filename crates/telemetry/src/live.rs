@@ -115,7 +115,10 @@ impl LiveWindows {
             closed.push(ClosedInterval { start_ms: next, leaves });
             next += self.interval_ms;
         }
-        self.next_to_close = Some(next);
+        // Nothing is late before the first interval has closed.
+        if !closed.is_empty() {
+            self.next_to_close = Some(next);
+        }
         closed
     }
 
@@ -165,7 +168,11 @@ impl LiveIngest {
     /// Takes one JSON record, checked against the clock `now_ms`.
     pub fn offer(&mut self, json: &str, now_ms: i64) -> Result<(), Rejection> {
         let record = parse_json(json)?;
-        if let Some(late) = record.time.as_ref().and_then(|t| time_ms(t).ok()).and_then(|t| self.windows.late(t)) {
+        // A time far from the clock is reported as such by the validator;
+        // lateness is a matter for the times it would accept.
+        let time =
+            record.time.as_ref().and_then(|t| time_ms(t).ok()).filter(|&t| self.validator.in_clock_range(t, now_ms));
+        if let Some(late) = time.and_then(|t| self.windows.late(t)) {
             return Err(Rejection {
                 reason: Reason::Late,
                 detail: format!(
@@ -209,10 +216,15 @@ mod tests {
     fn intervals_close_on_the_event_clock_with_quiet_minutes_as_zeros() {
         let mut w = LiveWindows::new(MIN, 30_000);
         w.add(&attempt(T + 10_000, vec![0])).unwrap();
-        w.add(&attempt(T + 20_000, vec![1])).unwrap();
-        // Not yet 30 s past the end of the first minute.
-        w.add(&attempt(T + MIN + 29_000, vec![0])).unwrap();
         assert!(w.close_ready().is_empty());
+        // Until something has closed, an earlier minute is not late.
+        w.add(&attempt(T - 5_000, vec![0])).unwrap();
+        w.add(&attempt(T + 20_000, vec![1])).unwrap();
+        // 30 s past the end of the minute before T, not yet of T's.
+        w.add(&attempt(T + MIN + 29_000, vec![0])).unwrap();
+        let closed = w.close_ready();
+        assert_eq!(closed.iter().map(|c| c.start_ms).collect::<Vec<_>>(), [T - MIN]);
+        assert_eq!(closed[0].leaves.iter().map(|a| a.attempts).collect::<Vec<_>>(), [1, 0]);
         w.add(&attempt(T + MIN + 30_000, vec![0])).unwrap();
         let closed = w.close_ready();
         assert_eq!(closed.len(), 1);
@@ -250,6 +262,9 @@ mod tests {
         let late = ingest.offer(&rec(T + 1000, "C"), T).unwrap_err();
         assert_eq!(late.reason, Reason::Late);
         assert!(late.detail.contains("already closed"), "{}", late.detail);
+        // Far from the clock is said as such, not as late.
+        let far = ingest.offer(&rec(T - 86_400_000, "A"), T).unwrap_err();
+        assert_eq!(far.reason, Reason::TimeOutOfRange);
         ingest.offer(&rec(T + MIN + 5, "C"), T).unwrap_err(); // over the cap of 2: C was never added
         assert_eq!(ingest.offer("{", T).unwrap_err().reason, Reason::Malformed);
         ingest.offer(&rec(T + 2 * MIN, "A"), T).unwrap();

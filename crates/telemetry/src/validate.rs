@@ -95,12 +95,18 @@ impl Validator {
         &self.values[dim]
     }
 
+    /// Whether `time_ms` is close enough to the clock `now_ms` to be
+    /// accepted.
+    pub fn in_clock_range(&self, time_ms: i64, now_ms: i64) -> bool {
+        (time_ms - now_ms).abs() <= self.max_skew_ms
+    }
+
     /// Checks one record against the schema and the clock `now_ms`
     /// (milliseconds since the epoch).
     pub fn check(&mut self, r: &RawRecord, now_ms: i64) -> Result<Event, Rejection> {
         let kind_name = required(&r.kind, "type")?.0.as_ref();
         let time_ms = time_ms(required(&r.time, "time")?)?;
-        if (time_ms - now_ms).abs() > self.max_skew_ms {
+        if !self.in_clock_range(time_ms, now_ms) {
             return Err(reject(
                 Reason::TimeOutOfRange,
                 format!(

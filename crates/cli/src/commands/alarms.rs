@@ -393,7 +393,15 @@ fn print_alarm(a: &StoredAlarm, svg: Option<&Path>) {
     let end = a.resolved_ms.map_or("still open".to_string(), |r| format!("resolved {}", utc(r)));
     println!("  opened {} UTC, {end}; peak |z| {:.1}, {} sessions at stake", utc(a.opened_ms), a.peak_z, a.attempts);
     if a.elements.len() > 1 || a.metrics.len() > 1 {
-        println!("  related series: {} × {}", a.elements.join(", "), a.metrics.join(", "));
+        const SHOWN: usize = 6;
+        let more = a.elements.len().saturating_sub(SHOWN);
+        println!(
+            "  related series: {} element(s) × {}: {}{}",
+            a.elements.len(),
+            a.metrics.join(", "),
+            a.elements[..a.elements.len().min(SHOWN)].join(", "),
+            if more > 0 { format!(" and {more} more (--json lists all)") } else { String::new() }
+        );
     }
     match &a.explanation {
         Some(e) => println!(
