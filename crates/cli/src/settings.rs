@@ -6,9 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_anomaly::DetectorConfig;
 use showrunner_core::config;
 use showrunner_localize::SearchConfig;
+use showrunner_server::notify::NotifyConfig;
+use showrunner_server::ServerConfig;
 use showrunner_telemetry::TelemetryConfig;
 use showrunner_vqa::VqaConfig;
 
@@ -27,49 +30,54 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The `[vqa]` section with all overrides applied.
     pub fn vqa(&self) -> Result<VqaConfig> {
-        let (table, origin) = self.table()?;
-        config::section(&table, "vqa", &origin).context("invalid detector settings")
+        self.section("vqa", "detector")
     }
 
     /// The `[localize]` section with all overrides applied.
     pub fn localize(&self) -> Result<SearchConfig> {
-        let (table, origin) = self.table()?;
-        config::section(&table, "localize", &origin).context("invalid localization settings")
+        self.section("localize", "localization")
     }
 
     /// The `[anomaly]` section (the streaming detector) with all overrides
     /// applied.
     pub fn anomaly(&self) -> Result<DetectorConfig> {
-        let (table, origin) = self.table()?;
-        let detector: DetectorConfig =
-            config::section(&table, "anomaly", &origin).context("invalid anomaly detector settings")?;
+        let detector: DetectorConfig = self.section("anomaly", "anomaly detector")?;
         detector.validate()?;
         Ok(detector)
     }
 
     /// The `[telemetry]` section with all overrides applied.
     pub fn telemetry(&self) -> Result<TelemetryConfig> {
-        let (table, origin) = self.table()?;
-        let telemetry: TelemetryConfig =
-            config::section(&table, "telemetry", &origin).context("invalid telemetry settings")?;
+        let telemetry: TelemetryConfig = self.section("telemetry", "telemetry")?;
         telemetry.validate().map_err(anyhow::Error::msg)?;
         Ok(telemetry)
     }
 
     /// The `[alarms]` section (the QoE alarm pipeline) with all overrides
     /// applied.
-    pub fn alarms(&self) -> Result<showrunner_anomaly::pipeline::AlarmsConfig> {
-        let (table, origin) = self.table()?;
-        let alarms: showrunner_anomaly::pipeline::AlarmsConfig =
-            config::section(&table, "alarms", &origin).context("invalid alarm settings")?;
+    pub fn alarms(&self) -> Result<AlarmsConfig> {
+        let alarms: AlarmsConfig = self.section("alarms", "alarm")?;
         alarms.validate().map_err(anyhow::Error::msg)?;
         Ok(alarms)
     }
 
     /// The `[server]` section with all overrides applied.
-    pub fn server(&self) -> Result<showrunner_server::ServerConfig> {
+    pub fn server(&self) -> Result<ServerConfig> {
+        self.section("server", "server")
+    }
+
+    /// The `[notify]` section (webhooks) with all overrides applied.
+    pub fn notify(&self) -> Result<NotifyConfig> {
+        let notify: NotifyConfig = self.section("notify", "notification")?;
+        notify.validate().map_err(anyhow::Error::msg)?;
+        Ok(notify)
+    }
+
+    /// Section `name` of the merged configuration; errors say they are
+    /// about the `what` settings.
+    fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str, what: &str) -> Result<T> {
         let (table, origin) = self.table()?;
-        config::section(&table, "server", &origin).context("invalid server settings")
+        config::section(&table, name, &origin).with_context(|| format!("invalid {what} settings"))
     }
 
     /// The merged configuration table and where it came from.

@@ -42,6 +42,49 @@ fn start(config: &std::path::Path, data: &std::path::Path) -> Server {
     Server { child, base }
 }
 
+/// A minimal HTTP receiver for webhooks: records each request body and
+/// answers 200.
+fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then as much body as Content-Length says.
+            let body = loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break Some(String::from_utf8_lossy(&request[end + 4..end + 4 + length]).to_string());
+                    }
+                }
+            };
+            if let Some(body) = body {
+                seen.lock().unwrap().push(body);
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, bodies)
+}
+
 fn gzip(text: &str) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(text.as_bytes()).unwrap();
@@ -53,7 +96,10 @@ fn posted_telemetry_raises_a_localized_alarm_that_is_acknowledged_and_survives_a
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("showrunner.toml");
     // The events are from November 2026: accept them whatever today is.
-    let settings = format!("{TELEMETRY_CONFIG}max_skew_s = 400000000\n\n[alarms]\nwarmup_days = 1\n");
+    let (hook, hook_bodies) = webhook_receiver();
+    let settings = format!(
+        "{TELEMETRY_CONFIG}max_skew_s = 400000000\n\n[alarms]\nwarmup_days = 1\n\n[[notify.webhook]]\nurl = \"{hook}\"\nsecret = \"x\"\n"
+    );
     std::fs::write(&config, settings).unwrap();
     let data = dir.path().join("data");
     let server = start(&config, &data);
@@ -102,6 +148,21 @@ fn posted_telemetry_raises_a_localized_alarm_that_is_acknowledged_and_survives_a
     let svg = http.get(format!("{}/v1/alarms/{id}/chart.svg", server.base)).send().unwrap();
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     assert!(svg.text().unwrap().contains(r#"class="window""#));
+
+    // The webhook heard it open and get localized.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let heard = loop {
+        let events: Vec<serde_json::Value> =
+            hook_bodies.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+        if events.len() >= 2 || Instant::now() > deadline {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let kinds: Vec<(&str, i64)> =
+        heard.iter().map(|e| (e["event"].as_str().unwrap(), e["id"].as_i64().unwrap())).collect();
+    assert_eq!(kinds, [("alarm.opened", id), ("alarm.localized", id)], "{heard:#?}");
+    assert!(heard[1]["explanation"].as_str().unwrap().contains("in cdn=B&country=DE"), "{heard:#?}");
 
     let ack = |token: &str| {
         http.post(format!("{}/v1/alarms/{id}/ack", server.base))

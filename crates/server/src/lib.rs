@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod notify;
 pub mod qoe;
 pub mod routes;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub store: Arc<Mutex<AlarmStore>>,
     /// Live telemetry and the alarm pipeline.
     pub qoe: Arc<QoeService>,
+    /// Alarm events, for server-sent event subscribers.
+    pub events: tokio::sync::broadcast::Sender<notify::Notification>,
 }
 
 /// Why the server could not start or stopped.
@@ -63,6 +66,10 @@ pub enum ServerError {
     Serve(std::io::Error),
 }
 
+/// Events kept for a slow server-sent event subscriber before it is told
+/// it missed some.
+const EVENT_BACKLOG: usize = 256;
+
 /// The API routes over `state`, with body limits and gzip decoding.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let protected = Router::new()
@@ -76,6 +83,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/alarms/{id}", get(routes::alarms::get))
         .route("/v1/alarms/{id}/chart.svg", get(routes::alarms::chart))
         .route("/v1/suppressed", get(routes::alarms::suppressed))
+        .route("/v1/events", get(routes::events::stream))
         .merge(protected)
         .fallback(|| async { error::ApiError::not_found("no such endpoint (see the README's API section)") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -83,19 +91,24 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
-/// Opens the store and starts the QoE service for `config`.
+/// Opens the store, starts notification delivery and the QoE service for
+/// `config`. Call it inside the tokio runtime that will serve.
 pub fn state(
     config: &ServerConfig,
     token: String,
     telemetry: &TelemetryConfig,
     alarms: &AlarmsConfig,
+    notify: &notify::NotifyConfig,
 ) -> Result<AppState, ServerError> {
+    notify.validate().map_err(ServerError::Config)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::Store(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
     let db = config.data_dir.join("showrunner.db");
     let store = AlarmStore::open(&db).map_err(|e| ServerError::Store(e.to_string()))?;
-    let qoe = QoeService::start(telemetry, alarms, db).map_err(ServerError::Config)?;
-    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe) })
+    let (events, _) = tokio::sync::broadcast::channel(EVENT_BACKLOG);
+    let notifier = notify::start(notify, events.clone());
+    let qoe = QoeService::start(telemetry, alarms, db, notifier).map_err(ServerError::Config)?;
+    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe), events })
 }
 
 /// Serves until `shutdown` completes; `on_ready` gets the bound address

@@ -14,8 +14,11 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use showrunner_anomaly::alarm_eval::read_calendar;
 use showrunner_anomaly::pipeline::{AlarmPipeline, AlarmsConfig};
+use showrunner_anomaly::pipeline::{AlarmRecord, Change};
 use showrunner_anomaly::store::AlarmStore;
 use showrunner_telemetry::{ClosedInterval, LiveIngest, Rejection, TelemetryConfig, Validator};
+
+use crate::notify::{Notification, Notifier};
 
 /// Closed minutes queued for the pipeline at most.
 const QUEUE: usize = 256;
@@ -80,8 +83,14 @@ pub struct QoeService {
 }
 
 impl QoeService {
-    /// Starts the pipeline thread, writing into the store at `db`.
-    pub fn start(telemetry: &TelemetryConfig, alarms: &AlarmsConfig, db: PathBuf) -> Result<Self, String> {
+    /// Starts the pipeline thread, writing into the store at `db` and
+    /// telling `notifier` of every alarm opened, localized or resolved.
+    pub fn start(
+        telemetry: &TelemetryConfig,
+        alarms: &AlarmsConfig,
+        db: PathBuf,
+        notifier: Notifier,
+    ) -> Result<Self, String> {
         telemetry.validate()?;
         alarms.validate()?;
         if telemetry.interval_s != 60 {
@@ -103,7 +112,7 @@ impl QoeService {
         let alarms = alarms.clone();
         std::thread::Builder::new()
             .name("alarm-pipeline".into())
-            .spawn(move || run_pipeline(rx, store, dims, alarms, thread_stats))
+            .spawn(move || run_pipeline(rx, store, dims, alarms, thread_stats, notifier))
             .map_err(|e| format!("cannot start the alarm pipeline thread: {e}"))?;
         Ok(QoeService { ingest: Mutex::new(ingest), to_pipeline: tx, stats })
     }
@@ -157,6 +166,7 @@ fn run_pipeline(
     dims: Vec<String>,
     config: AlarmsConfig,
     stats: Arc<QoeStats>,
+    notifier: Notifier,
 ) {
     let run = format!("serve-{}-{}", chrono::Utc::now().timestamp_millis(), std::process::id());
     let mut pending: Vec<Vec<String>> = Vec::new();
@@ -208,9 +218,12 @@ fn run_pipeline(
                 for (change, record) in &step.alarms {
                     match store.save(&run, record) {
                         Ok(id) => {
-                            if *change == showrunner_anomaly::pipeline::Change::Opened {
+                            if *change == Change::Opened {
                                 stats.alarms_opened.fetch_add(1, Ordering::Relaxed);
                                 tracing::info!(id, summary = %record.summary, "alarm opened");
+                            }
+                            if let Some(n) = notification(id, *change, record) {
+                                notifier.send_blocking(n);
                             }
                         }
                         Err(e) => fail(e.to_string()),
@@ -219,4 +232,23 @@ fn run_pipeline(
             }
         }
     }
+}
+
+/// The notification of an alarm change, for the changes that get one.
+fn notification(id: i64, change: Change, r: &AlarmRecord) -> Option<Notification> {
+    let (event, at_ms) = match change {
+        Change::Opened => ("alarm.opened", r.opened_ms),
+        Change::Explained => ("alarm.localized", r.last_ms.max(r.opened_ms)),
+        Change::Resolved => ("alarm.resolved", r.resolved_ms.unwrap_or(r.last_ms)),
+        Change::Updated => return None,
+    };
+    Some(Notification {
+        event: event.to_string(),
+        id,
+        at_ms,
+        level: r.level.name().to_string(),
+        summary: r.summary.clone(),
+        explanation: r.explanation.as_ref().map(|e| e.text.clone()),
+        url: format!("/v1/alarms/{id}"),
+    })
 }

@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use showrunner_anomaly::pipeline::AlarmsConfig;
+use showrunner_server::notify::NotifyConfig;
 use showrunner_server::{router, state, ServerConfig};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
 use tower::ServiceExt;
@@ -17,7 +18,7 @@ fn app(dir: &std::path::Path, max_body_bytes: usize) -> axum::Router {
         max_skew_s: 400 * 86_400,
         ..TelemetryConfig::default()
     };
-    let state = state(&config, TOKEN.into(), &telemetry, &AlarmsConfig::default()).unwrap();
+    let state = state(&config, TOKEN.into(), &telemetry, &AlarmsConfig::default(), &NotifyConfig::default()).unwrap();
     router(state, max_body_bytes)
 }
 

@@ -33,6 +33,7 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let telemetry = args.config.telemetry()?;
     let alarms = args.config.alarms()?;
+    let notify = args.config.notify()?;
     let token = match server.token.clone().or_else(|| std::env::var("SHOWRUNNER_TOKEN").ok()) {
         Some(t) if t.trim().is_empty() => anyhow::bail!("the API token is empty: set SHOWRUNNER_TOKEN to a secret"),
         Some(t) => t,
@@ -51,7 +52,7 @@ pub fn run(args: Args) -> Result<i32> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(async {
-        let state = showrunner_server::state(&server, token, &telemetry, &alarms)?;
+        let state = showrunner_server::state(&server, token, &telemetry, &alarms, &notify)?;
         let data_dir = server.data_dir.display().to_string();
         showrunner_server::serve(
             &server,

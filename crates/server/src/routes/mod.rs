@@ -1,5 +1,6 @@
 //! One module per API resource.
 
 pub mod alarms;
+pub mod events;
 pub mod health;
 pub mod telemetry;
