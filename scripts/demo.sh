@@ -20,13 +20,16 @@ fi
 echo
 echo "== QoE telemetry: a labelled 9-day simulation, its player events replayed"
 "$bin" simulate qoe --days 9 --seed 2026 --out "$out/qoe" --events-minutes 1
-"$bin" telemetry replay --config "$out/qoe/showrunner.toml" "$out/qoe/events.jsonl"
+rm -rf "$out/data"
+"$bin" telemetry replay --config "$out/qoe/showrunner.toml" "$out/qoe/events.jsonl" --data-dir "$out/data"
+echo
+echo "== SQL over the telemetry store (Parquet under $out/data/telemetry, DataFusion)"
+"$bin" query --data-dir "$out/data" "SELECT device, sum(attempts) AS attempts, round(sum(rebuffer_s) / sum(play_s + rebuffer_s), 4) AS rebuffering_ratio, round(sum(startup_ms_sum) / sum(plays)) AS mean_startup_ms FROM leaves GROUP BY device ORDER BY attempts DESC"
 echo
 echo "== QoE alarms over the simulation (a week of learning, then two scored days), each localized"
 "$bin" eval alarms --sim "$out/qoe" --max-layer 2
 echo
 echo "== The same pipeline into the alarm store: detect, list, show (chart as SVG)"
-rm -rf "$out/data"
 "$bin" alarms detect --sim "$out/qoe" --data-dir "$out/data"
 echo
 "$bin" alarms list --data-dir "$out/data"

@@ -34,6 +34,8 @@ enum Command {
     /// Detect QoE alarms into the alarm store; list, show, acknowledge them.
     #[command(subcommand)]
     Alarms(commands::alarms::Command),
+    /// Read-only SQL over the telemetry store.
+    Query(commands::query::Args),
     /// Serve the HTTP API: live telemetry in, alarms out.
     Serve(commands::serve::Args),
     /// Measure speed on this machine.
@@ -53,6 +55,7 @@ fn main() {
         Command::Simulate(cmd) => commands::simulate::run(cmd),
         Command::Telemetry(cmd) => commands::telemetry::run(cmd),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
+        Command::Query(args) => commands::query::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Bench(cmd) => commands::bench::run(cmd),

@@ -176,8 +176,36 @@ fn posted_telemetry_raises_a_localized_alarm_that_is_acknowledged_and_survives_a
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<serde_json::Value>().unwrap()["state"], "acknowledged");
 
-    // A restart keeps the alarm and its acknowledgement.
+    // The telemetry store has every closed minute of the finished hours,
+    // queryable while serving; the rest is written at shutdown.
+    let sql = "SELECT count(DISTINCT minute) AS minutes, sum(attempts) AS attempts, count(DISTINCT hour) AS hours FROM leaves";
+    let res = http.post(format!("{}/v1/query", server.base)).json(&serde_json::json!({"sql": sql})).send().unwrap();
+    assert_eq!(res.status(), 401, "queries need the token");
+    let res = http
+        .post(format!("{}/v1/query", server.base))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"sql": sql}))
+        .send()
+        .unwrap();
+    let answer: serde_json::Value = res.json().unwrap();
+    let row = &answer["rows"][0];
+    assert_eq!(row["minutes"], 28 * 60, "{answer}");
+    assert_eq!(row["attempts"], 28 * 60 * 4 * 30, "{answer}");
+
+    // A graceful stop writes the buffered minutes.
+    let mut server = server;
+    let stopped = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(stopped.success());
+    assert!(server.child.wait().unwrap().success());
+    let out = common::showrunner(&["query", "--data-dir", data.to_str().unwrap(), "--json", sql]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let answer: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let minutes = answer["rows"][0]["minutes"].as_i64().unwrap();
+    assert!((MINUTES - 3..MINUTES).contains(&minutes), "{answer}");
+    assert_eq!(answer["rows"][0]["attempts"].as_i64().unwrap(), minutes * 4 * 30);
     drop(server);
+
+    // A restart keeps the alarm and its acknowledgement.
     let server = start(&config, &data);
     let shown: serde_json::Value = http.get(format!("{}/v1/alarms/{id}", server.base)).send().unwrap().json().unwrap();
     assert_eq!(shown["state"], "acknowledged", "{shown:#}");

@@ -156,3 +156,48 @@ fn unusable_files_and_settings_are_named() {
     let out = showrunner(&["telemetry", "replay", "--set", "telemetry.interval_s=0", empty.to_str().unwrap()]);
     assert!(stderr(&out).contains("interval_s"), "{}", stderr(&out));
 }
+
+#[test]
+fn replayed_telemetry_is_stored_as_parquet_and_answers_sql() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&events).unwrap());
+    // 90 minutes: 30 attempts a minute on each of four leaves; from minute
+    // 80 every attempt on B × DE fails.
+    for m in common::INCIDENT_MINUTE - 80..common::INCIDENT_MINUTE + 10 {
+        for line in common::incident_minute(m) {
+            writeln!(w, "{line}").unwrap();
+        }
+    }
+    drop(w);
+    let config = dir.path().join("showrunner.toml");
+    std::fs::write(&config, format!("{}max_skew_s = 400000000\n", common::TELEMETRY_CONFIG)).unwrap();
+    let data = dir.path().join("data");
+    let (events, config, data) = (events.to_str().unwrap(), config.to_str().unwrap(), data.to_str().unwrap());
+    let out = showrunner(&["telemetry", "replay", events, "--config", config, "--data-dir", data]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("360 leaf-minute rows written"), "{}", stderr(&out));
+    let sql = "SELECT cdn, country, sum(attempts) AS attempts, sum(start_failures) AS failures \
+               FROM leaves GROUP BY cdn, country ORDER BY cdn, country";
+    let out = showrunner(&["query", "--data-dir", data, "--json", sql]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows: Vec<(String, String, u64, u64)> = answer["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_string();
+            (text("cdn"), text("country"), r["attempts"].as_u64().unwrap(), r["failures"].as_u64().unwrap())
+        })
+        .collect();
+    let want = |cdn: &str, country: &str, failures| (cdn.to_string(), country.to_string(), 2700, failures);
+    assert_eq!(rows, [want("A", "DE", 0), want("A", "FR", 0), want("B", "DE", 300), want("B", "FR", 0)]);
+    // The table form, and a write refused.
+    let out = showrunner(&["query", "--data-dir", data, "SELECT count(*) AS n FROM leaves"]);
+    assert!(stdout(&out).contains("| 360 |"), "{}", stdout(&out));
+    let out = showrunner(&["query", "--data-dir", data, "DROP TABLE leaves"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("query:"), "{}", stderr(&out));
+}

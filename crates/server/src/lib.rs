@@ -40,6 +40,8 @@ pub struct AppState {
     pub store: Arc<Mutex<AlarmStore>>,
     /// Live telemetry and the alarm pipeline.
     pub qoe: Arc<QoeService>,
+    /// The telemetry store's directory, for `/v1/query`.
+    pub telemetry_root: std::path::PathBuf,
     /// Alarm events, for server-sent event subscribers.
     pub events: tokio::sync::broadcast::Sender<notify::Notification>,
 }
@@ -75,6 +77,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let protected = Router::new()
         .route("/v1/telemetry", post(routes::telemetry::post))
         .route("/v1/alarms/{id}/ack", post(routes::alarms::ack))
+        .route("/v1/query", post(routes::query::post))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -107,8 +110,9 @@ pub fn state(
     let store = AlarmStore::open(&db).map_err(|e| ServerError::Store(e.to_string()))?;
     let (events, _) = tokio::sync::broadcast::channel(EVENT_BACKLOG);
     let notifier = notify::start(notify, events.clone());
-    let qoe = QoeService::start(telemetry, alarms, db, notifier).map_err(ServerError::Config)?;
-    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe), events })
+    let telemetry_root = showrunner_telemetry_store::root(&config.data_dir);
+    let qoe = QoeService::start(telemetry, alarms, db, &telemetry_root, notifier).map_err(ServerError::Config)?;
+    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe), telemetry_root, events })
 }
 
 /// Serves until `shutdown` completes; `on_ready` gets the bound address

@@ -17,6 +17,7 @@ use showrunner_anomaly::pipeline::{AlarmPipeline, AlarmsConfig};
 use showrunner_anomaly::pipeline::{AlarmRecord, Change};
 use showrunner_anomaly::store::AlarmStore;
 use showrunner_telemetry::{ClosedInterval, LiveIngest, Rejection, TelemetryConfig, Validator};
+use showrunner_telemetry_store::LeafWriter;
 
 use crate::notify::{Notification, Notifier};
 
@@ -31,6 +32,8 @@ enum Input {
     Leaf(Vec<String>),
     /// A closed minute.
     Interval(ClosedInterval),
+    /// Write what is buffered and stop.
+    Shutdown,
 }
 
 /// Counters shown by `/readyz` and `/metrics`-style reports.
@@ -80,15 +83,19 @@ pub struct QoeService {
     to_pipeline: SyncSender<Input>,
     /// Its counters.
     pub stats: Arc<QoeStats>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl QoeService {
-    /// Starts the pipeline thread, writing into the store at `db` and
-    /// telling `notifier` of every alarm opened, localized or resolved.
+    /// Starts the pipeline thread, writing alarms into the store at `db`
+    /// and every closed minute's leaves into the telemetry store at
+    /// `telemetry_root`, and telling `notifier` of every alarm opened,
+    /// localized or resolved.
     pub fn start(
         telemetry: &TelemetryConfig,
         alarms: &AlarmsConfig,
         db: PathBuf,
+        telemetry_root: &std::path::Path,
         notifier: Notifier,
     ) -> Result<Self, String> {
         telemetry.validate()?;
@@ -106,15 +113,37 @@ impl QoeService {
         let ingest = LiveIngest::new(validator, 60_000, i64::from(alarms.lateness_s) * 1000);
         let dims = ingest.dimensions();
         let store = AlarmStore::open(&db).map_err(|e| e.to_string())?;
+        let writer = LeafWriter::new(telemetry_root, &dims).map_err(|e| e.to_string())?;
         let stats = Arc::new(QoeStats::default());
         let (tx, rx) = sync_channel(QUEUE);
-        let thread_stats = stats.clone();
-        let alarms = alarms.clone();
-        std::thread::Builder::new()
+        let worker = Worker {
+            store,
+            writer: Some(writer),
+            dims,
+            leaves: Vec::new(),
+            config: alarms.clone(),
+            pipeline: None,
+            stats: stats.clone(),
+            notifier,
+            run: format!("serve-{}-{}", chrono::Utc::now().timestamp_millis(), std::process::id()),
+        };
+        let thread = std::thread::Builder::new()
             .name("alarm-pipeline".into())
-            .spawn(move || run_pipeline(rx, store, dims, alarms, thread_stats, notifier))
+            .spawn(move || worker.run(rx))
             .map_err(|e| format!("cannot start the alarm pipeline thread: {e}"))?;
-        Ok(QoeService { ingest: Mutex::new(ingest), to_pipeline: tx, stats })
+        Ok(QoeService { ingest: Mutex::new(ingest), to_pipeline: tx, stats, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Lets the pipeline finish what it was given, write the telemetry it
+    /// buffered, and stop; waits for it.
+    pub fn shutdown(&self) {
+        let _ = self.to_pipeline.send(Input::Shutdown);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            if thread.join().is_err() {
+                tracing::error!("the alarm pipeline thread panicked");
+            }
+        }
     }
 
     /// Ingests a batch of JSON records (checked against the wall clock) and
@@ -158,77 +187,100 @@ impl QoeService {
     }
 }
 
-/// The pipeline thread: builds the pipeline at the first closed minute,
-/// then steps it with each one and stores what changed.
-fn run_pipeline(
-    rx: Receiver<Input>,
-    mut store: AlarmStore,
+/// The pipeline thread's state: the pipeline (built at the first closed
+/// minute), the alarm store, the telemetry store writer.
+struct Worker {
+    store: AlarmStore,
+    writer: Option<LeafWriter>,
     dims: Vec<String>,
+    leaves: Vec<Vec<String>>,
     config: AlarmsConfig,
+    pipeline: Option<AlarmPipeline>,
     stats: Arc<QoeStats>,
     notifier: Notifier,
-) {
-    let run = format!("serve-{}-{}", chrono::Utc::now().timestamp_millis(), std::process::id());
-    let mut pending: Vec<Vec<String>> = Vec::new();
-    let mut pipeline: Option<AlarmPipeline> = None;
-    let fail = |what: String| {
-        stats.failures.fetch_add(1, Ordering::Relaxed);
+    run: String,
+}
+
+impl Worker {
+    fn fail(&self, what: String) {
+        self.stats.failures.fetch_add(1, Ordering::Relaxed);
         tracing::error!("alarm pipeline: {what}");
-    };
-    for input in rx {
-        match input {
-            Input::Leaf(values) => match pipeline.as_mut() {
-                Some(p) => {
-                    if let Err(e) = p.add_leaf(values) {
-                        fail(e.to_string());
+    }
+
+    /// Runs until `shutdown` or until every sender is gone.
+    fn run(mut self, rx: Receiver<Input>) {
+        for input in rx {
+            match input {
+                Input::Leaf(values) => self.leaf(values),
+                Input::Interval(interval) => self.interval(interval),
+                Input::Shutdown => break,
+            }
+        }
+        if let Some(mut writer) = self.writer.take() {
+            if let Err(e) = writer.flush() {
+                self.fail(e.to_string());
+            }
+        }
+    }
+
+    fn leaf(&mut self, values: Vec<String>) {
+        if let Some(p) = self.pipeline.as_mut() {
+            if let Err(e) = p.add_leaf(values.clone()) {
+                self.fail(e.to_string());
+                return;
+            }
+        }
+        self.leaves.push(values);
+    }
+
+    fn interval(&mut self, interval: ClosedInterval) {
+        if let Some(writer) = self.writer.as_mut() {
+            if let Err(e) = writer.push(interval.start_ms, &self.leaves, &interval.leaves) {
+                let message = e.to_string();
+                self.fail(message);
+            }
+        }
+        if self.pipeline.is_none() {
+            let calendar = match &self.config.calendar {
+                Some(path) => read_calendar(path, interval.start_ms).unwrap_or_else(|e| {
+                    self.fail(e.to_string());
+                    Vec::new()
+                }),
+                None => Vec::new(),
+            };
+            let built = AlarmPipeline::new(
+                &self.dims,
+                self.leaves.clone(),
+                interval.start_ms,
+                &calendar,
+                self.config.pipeline(),
+            );
+            match built {
+                Ok(p) => self.pipeline = Some(p),
+                Err(e) => return self.fail(e.to_string()),
+            }
+        }
+        let Some(p) = self.pipeline.as_mut() else { return };
+        let step = match p.step(interval.leaves) {
+            Ok(step) => step,
+            Err(e) => return self.fail(e.to_string()),
+        };
+        self.stats.minutes.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.store.save_suppressed(&step.suppressed) {
+            self.fail(e.to_string());
+        }
+        for (change, record) in &step.alarms {
+            match self.store.save(&self.run, record) {
+                Ok(id) => {
+                    if *change == Change::Opened {
+                        self.stats.alarms_opened.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(id, summary = %record.summary, "alarm opened");
+                    }
+                    if let Some(n) = notification(id, *change, record) {
+                        self.notifier.send_blocking(n);
                     }
                 }
-                None => pending.push(values),
-            },
-            Input::Interval(interval) => {
-                if pipeline.is_none() {
-                    let calendar = match &config.calendar {
-                        Some(path) => read_calendar(path, interval.start_ms).unwrap_or_else(|e| {
-                            fail(e.to_string());
-                            Vec::new()
-                        }),
-                        None => Vec::new(),
-                    };
-                    let leaves = std::mem::take(&mut pending);
-                    match AlarmPipeline::new(&dims, leaves, interval.start_ms, &calendar, config.pipeline()) {
-                        Ok(p) => pipeline = Some(p),
-                        Err(e) => {
-                            fail(e.to_string());
-                            continue;
-                        }
-                    }
-                }
-                let Some(p) = pipeline.as_mut() else { continue };
-                let step = match p.step(interval.leaves) {
-                    Ok(step) => step,
-                    Err(e) => {
-                        fail(e.to_string());
-                        continue;
-                    }
-                };
-                stats.minutes.fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = store.save_suppressed(&step.suppressed) {
-                    fail(e.to_string());
-                }
-                for (change, record) in &step.alarms {
-                    match store.save(&run, record) {
-                        Ok(id) => {
-                            if *change == Change::Opened {
-                                stats.alarms_opened.fetch_add(1, Ordering::Relaxed);
-                                tracing::info!(id, summary = %record.summary, "alarm opened");
-                            }
-                            if let Some(n) = notification(id, *change, record) {
-                                notifier.send_blocking(n);
-                            }
-                        }
-                        Err(e) => fail(e.to_string()),
-                    }
-                }
+                Err(e) => self.fail(e.to_string()),
             }
         }
     }

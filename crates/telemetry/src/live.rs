@@ -191,10 +191,7 @@ impl LiveIngest {
     pub fn close_ready(&mut self) -> Closed {
         let intervals = self.windows.close_ready();
         let leaves = self.windows.leaves();
-        let new_leaves = leaves[self.leaves_reported..]
-            .iter()
-            .map(|codes| codes.iter().enumerate().map(|(d, &c)| self.validator.values(d)[c as usize].clone()).collect())
-            .collect();
+        let new_leaves = leaves[self.leaves_reported..].iter().map(|codes| self.validator.decode(codes)).collect();
         self.leaves_reported = leaves.len();
         Closed { new_leaves, intervals }
     }

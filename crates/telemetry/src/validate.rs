@@ -95,6 +95,11 @@ impl Validator {
         &self.values[dim]
     }
 
+    /// The dimension values of a leaf given by its codes.
+    pub fn decode(&self, leaf: &[u32]) -> Vec<String> {
+        leaf.iter().enumerate().map(|(d, &c)| self.values[d][c as usize].clone()).collect()
+    }
+
     /// Whether `time_ms` is close enough to the clock `now_ms` to be
     /// accepted.
     pub fn in_clock_range(&self, time_ms: i64, now_ms: i64) -> bool {

@@ -322,10 +322,7 @@ fn detect_file(
         bail!("{}: no valid records to detect alarms on", file.display());
     }
     let dims: Vec<String> = validator.schema().dimensions.iter().map(|d| d.name.clone()).collect();
-    let leaves: Vec<Vec<String>> = codes
-        .iter()
-        .map(|leaf| leaf.iter().enumerate().map(|(d, &c)| validator.values(d)[c as usize].clone()).collect())
-        .collect();
+    let leaves: Vec<Vec<String>> = codes.iter().map(|leaf| validator.decode(leaf)).collect();
     let mut rows = report.cube.dense(&codes).peekable();
     let start_ms = rows.peek().map_or(0, |(t, _)| *t);
     let calendar = match calendar {

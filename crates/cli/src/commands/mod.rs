@@ -6,6 +6,7 @@ pub mod bench;
 pub mod corpus;
 pub mod eval;
 pub mod localize;
+pub mod query;
 pub mod serve;
 pub mod simulate;
 pub mod telemetry;

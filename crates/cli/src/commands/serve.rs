@@ -53,6 +53,7 @@ pub fn run(args: Args) -> Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(async {
         let state = showrunner_server::state(&server, token, &telemetry, &alarms, &notify)?;
+        let qoe = state.qoe.clone();
         let data_dir = server.data_dir.display().to_string();
         showrunner_server::serve(
             &server,
@@ -64,6 +65,9 @@ pub fn run(args: Args) -> Result<i32> {
             shutdown(),
         )
         .await?;
+        // Let the pipeline score what it was given and write the telemetry
+        // it buffered before the process ends.
+        tokio::task::spawn_blocking(move || qoe.shutdown()).await?;
         anyhow::Ok(())
     })?;
     Ok(0)

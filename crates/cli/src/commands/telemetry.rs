@@ -27,6 +27,10 @@ pub enum Command {
         /// Intervals shown in the table (the JSON has them all).
         #[arg(long, default_value_t = 30)]
         limit: usize,
+        /// Also write every leaf's per-minute aggregates to the telemetry
+        /// store (Parquet) of this data directory, for `showrunner query`.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         #[command(flatten)]
         config: ConfigArgs,
     },
@@ -35,11 +39,15 @@ pub enum Command {
 /// Runs a telemetry subcommand. Exit 0 when every record was accepted, 1
 /// when some were refused (the report says which and why).
 pub fn run(cmd: Command) -> Result<i32> {
-    let Command::Replay { file, speed, json, limit, config } = cmd;
+    let Command::Replay { file, speed, json, limit, data_dir, config } = cmd;
     let settings = config.telemetry()?;
     let mut validator =
         Validator::new(settings.schema(), i64::from(settings.max_skew_s) * 1000).map_err(anyhow::Error::msg)?;
     let report = replay(&file, &mut validator, i64::from(settings.interval_s) * 1000, speed)?;
+    if let Some(dir) = &data_dir {
+        let written = store(&report, &validator, dir)?;
+        eprintln!("{written} leaf-minute rows written to {}", showrunner_telemetry_store::root(dir).display());
+    }
     if json {
         let intervals: Vec<serde_json::Value> = report
             .cube
@@ -59,6 +67,20 @@ pub fn run(cmd: Command) -> Result<i32> {
         print_report(&file, &report, limit);
     }
     Ok(if report.accepted == report.records { 0 } else { 1 })
+}
+
+/// Writes the replayed leaf aggregates to the telemetry store in `dir`;
+/// returns the rows written.
+fn store(report: &ReplayReport, validator: &Validator, dir: &std::path::Path) -> Result<u64> {
+    let dims: Vec<String> = validator.schema().dimensions.iter().map(|d| d.name.clone()).collect();
+    let codes = report.cube.leaves();
+    let values: Vec<Vec<String>> = codes.iter().map(|leaf| validator.decode(leaf)).collect();
+    let mut writer = showrunner_telemetry_store::LeafWriter::new(&showrunner_telemetry_store::root(dir), &dims)?;
+    for (start_ms, leaves) in report.cube.dense(&codes) {
+        writer.push(start_ms, &values, &leaves)?;
+    }
+    writer.flush()?;
+    Ok(writer.rows_written())
 }
 
 fn print_report(file: &std::path::Path, r: &ReplayReport, limit: usize) {

@@ -3,4 +3,5 @@
 pub mod alarms;
 pub mod events;
 pub mod health;
+pub mod query;
 pub mod telemetry;
