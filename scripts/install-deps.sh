@@ -11,6 +11,7 @@ packages=(
   clang libclang-dev pkg-config    # bindgen for ffmpeg-sys-next
   python3-pip unzip                # fetching the sample clips from PyPI
   curl                             # the demo talks to `showrunner serve`
+  nats-server                      # tests run a real NATS server for telemetry ingest
 )
 
 missing=()

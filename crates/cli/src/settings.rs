@@ -10,6 +10,7 @@ use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_anomaly::DetectorConfig;
 use showrunner_core::config;
 use showrunner_localize::SearchConfig;
+use showrunner_server::nats::NatsConfig;
 use showrunner_server::notify::NotifyConfig;
 use showrunner_server::ServerConfig;
 use showrunner_telemetry::TelemetryConfig;
@@ -71,6 +72,11 @@ impl ConfigArgs {
         let notify: NotifyConfig = self.section("notify", "notification")?;
         notify.validate().map_err(anyhow::Error::msg)?;
         Ok(notify)
+    }
+
+    /// The `[nats]` section with all overrides applied.
+    pub fn nats(&self) -> Result<NatsConfig> {
+        self.section("nats", "NATS")
     }
 
     /// Section `name` of the merged configuration; errors say they are

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod nats;
 pub mod notify;
 pub mod qoe;
 pub mod routes;

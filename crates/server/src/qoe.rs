@@ -146,6 +146,25 @@ impl QoeService {
         }
     }
 
+    /// Ingests a batch as HTTP and NATS carry it: a JSON array of records,
+    /// or one record per line. Errors name why the batch as a whole was
+    /// refused (not a JSON array though it starts as one, no records);
+    /// nothing of a refused batch is kept.
+    pub fn ingest_batch(&self, text: &str) -> Result<IngestReport, String> {
+        let trimmed = text.trim_start();
+        let report = if trimmed.starts_with('[') {
+            let records: Vec<&serde_json::value::RawValue> = serde_json::from_str(trimmed)
+                .map_err(|e| format!("the batch starts as a JSON array but is not one: {e}"))?;
+            self.ingest(records.iter().map(|r| r.get()))
+        } else {
+            self.ingest(text.lines().filter(|l| !l.trim().is_empty()))
+        };
+        if report.records == 0 {
+            return Err("no records: send a JSON array of events or one event per line".into());
+        }
+        Ok(report)
+    }
+
     /// Ingests a batch of JSON records (checked against the wall clock) and
     /// hands every minute it closes to the pipeline. Blocking: call it off
     /// the async runtime.

@@ -34,6 +34,7 @@ pub fn run(args: Args) -> Result<i32> {
     let telemetry = args.config.telemetry()?;
     let alarms = args.config.alarms()?;
     let notify = args.config.notify()?;
+    let nats = args.config.nats()?;
     let token = match server.token.clone().or_else(|| std::env::var("SHOWRUNNER_TOKEN").ok()) {
         Some(t) if t.trim().is_empty() => anyhow::bail!("the API token is empty: set SHOWRUNNER_TOKEN to a secret"),
         Some(t) => t,
@@ -54,6 +55,7 @@ pub fn run(args: Args) -> Result<i32> {
     runtime.block_on(async {
         let state = showrunner_server::state(&server, token, &telemetry, &alarms, &notify)?;
         let qoe = state.qoe.clone();
+        showrunner_server::nats::start(&nats, qoe.clone()).await.map_err(anyhow::Error::msg)?;
         let data_dir = server.data_dir.display().to_string();
         showrunner_server::serve(
             &server,
