@@ -11,15 +11,14 @@
 //! elements shares leaves with the incident's scope.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
-use showrunner_core::InputError;
 use showrunner_telemetry::simulate::scenario::EventClass;
 use showrunner_telemetry::simulate::world::DIMENSIONS;
 use showrunner_telemetry::simulate::QoeSimulation;
 
-use crate::alarms::{AlarmBook, CalendarEvent, Classification, DetectConfig};
+use crate::alarms::{AlarmBook, Classification, DetectConfig};
+use crate::calendar::{Calendar, CalendarEvent};
 use crate::explain::QoeMetric;
 use crate::history::{LeafHistory, EXPLAIN_AFTER};
 use crate::monitor::{Catalogue, Element, Monitor, ScoreConfig};
@@ -107,46 +106,6 @@ pub struct AlarmEvalReport {
     pub methods: Vec<MethodReport>,
 }
 
-/// Reads a calendar file: `[[event]]` tables with `id`, `start` (RFC 3339),
-/// `minutes` and a `scope` table of dimension values; `start_ms` is the
-/// data's first minute.
-pub fn read_calendar(path: &Path, start_ms: i64) -> Result<Vec<CalendarEvent>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
-    let table: toml::Table = text.parse().map_err(|e| InputError::format(path, format!("{e}")))?;
-    let Some(events) = table.get("event") else { return Ok(Vec::new()) };
-    let events =
-        events.as_array().ok_or_else(|| InputError::format(path, "`event` must be an array of tables ([[event]])"))?;
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let bad = |what: &str| InputError::format(path, format!("event {}: {what}", i + 1));
-            let id = e.get("id").and_then(|v| v.as_str()).ok_or_else(|| bad("`id` must be text"))?.to_string();
-            let start = e.get("start").and_then(|v| v.as_str()).ok_or_else(|| bad("`start` must be RFC 3339 text"))?;
-            let start = chrono::DateTime::parse_from_rfc3339(start)
-                .map_err(|err| bad(&format!("`start` = `{start}`: {err}")))?;
-            let minutes = e
-                .get("minutes")
-                .and_then(|v| v.as_integer())
-                .filter(|&m| m > 0)
-                .ok_or_else(|| bad("`minutes` must be a positive integer"))?;
-            let scope = e
-                .get("scope")
-                .and_then(|v| v.as_table())
-                .ok_or_else(|| bad("`scope` must be a table of dimension values"))?
-                .iter()
-                .map(|(k, v)| {
-                    v.as_str()
-                        .map(|v| (k.clone(), v.to_string()))
-                        .ok_or_else(|| bad(&format!("scope `{k}` must be text")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let offset = (start.timestamp_millis() - start_ms).div_euclid(60_000);
-            Ok(CalendarEvent { id, scope, start_minute: offset.max(0) as u32, minutes: minutes as u32 })
-        })
-        .collect()
-}
-
 /// Runs both methods over the whole simulation, monitoring elements of up
 /// to `max_layer` dimensions; `progress(minute, total)`.
 pub fn evaluate(
@@ -158,8 +117,7 @@ pub fn evaluate(
     let values: Vec<Vec<&str>> = sim.leaves.iter().map(|l| l.values().to_vec()).collect();
     let catalogue = Catalogue::new(&DIMENSIONS, &values, max_layer);
     let mut monitor = Monitor::new(&catalogue, ScoreConfig::default());
-    let scoped: Vec<(CalendarEvent, Element)> =
-        calendar.iter().filter_map(|e| catalogue.element_of(&e.scope).map(|el| (e.clone(), el))).collect();
+    let mut calendar = Calendar::new(calendar.to_vec());
     let configs = [DetectConfig::default(), DetectConfig { special_events: false, ..DetectConfig::default() }];
     let mut books = [AlarmBook::default(), AlarmBook::default()];
     let mut history = LeafHistory::default();
@@ -173,11 +131,12 @@ pub fn evaluate(
         let elements = catalogue.aggregate(&leaves);
         history.push(m, leaves, QoeMetric::ALL.map(|metric| monitor.band(0, metric, m % 10_080).0));
         let scores = monitor.score(m % 10_080, &elements);
+        calendar.learn(m, &scores, &catalogue);
         if m < WARMUP_DAYS * 1440 {
             continue;
         }
         for (book, config) in books.iter_mut().zip(&configs) {
-            book.step(m, &scores, &catalogue, &scoped, config);
+            book.step(m, &scores, &catalogue, &calendar, config);
             for alarm in book.alarms.iter_mut().filter(|a| a.explanation.is_none() && m == a.opened + EXPLAIN_AFTER) {
                 alarm.explanation = history.explain(&dims, &values, alarm.opened, m, alarm.metrics[0]);
             }
@@ -303,6 +262,47 @@ mod tests {
     /// Nine days: a week of learning, then a scheduled match in GB (on the
     /// calendar), a power cut in FR, and a rebuffering incident on CDN-B ×
     /// ISP-3 × DE.
+    /// A match in GB on day 6 teaches the calendar what matches do; during
+    /// the next one, on day 8, CDN-B fails for ISP-3 in GB. Before event
+    /// effects were learned, the calendar explained every anomaly in GB
+    /// while a match was on, and this incident was suppressed.
+    #[test]
+    fn an_incident_during_a_known_kind_of_event_is_raised_not_suppressed() {
+        let mut sim = QoeSimulation::new(SimSpec::new(9, 8));
+        let day = 1440;
+        let matched = |start| {
+            ScenarioEvent::placed(
+                EventClass::Anticipated,
+                "competitor_match",
+                &[("country", "GB")],
+                start,
+                120,
+                Effect::Traffic(0.7),
+            )
+        };
+        sim.events = vec![
+            matched(6 * day + 20 * 60),
+            matched(8 * day + 20 * 60),
+            ScenarioEvent::cdn_isp_rebuffering("B", "ISP-3", "GB", 8 * day + 20 * 60 + 30, 40),
+        ];
+        let calendar: Vec<CalendarEvent> = [6, 8]
+            .iter()
+            .map(|d| CalendarEvent {
+                id: format!("match-day-{d}"),
+                kind: "competitor_match".into(),
+                scope: vec![("country".into(), "GB".into())],
+                start_minute: d * day + 20 * 60,
+                minutes: 120,
+            })
+            .collect();
+        let report = evaluate(&sim, &calendar, 2, |_, _| {});
+        let full = &report.methods[0];
+        assert_eq!((report.incidents, full.detected), (1, 1), "{:?}", full.incidents);
+        assert_eq!(full.alarms, 1, "the match itself raises nothing: {:?}", full.false_alarms);
+        assert!(full.incidents[0].alarm_after_min.is_some_and(|a| a <= 3), "{:?}", full.incidents);
+        assert!(full.suppressed.get("anticipated").is_some_and(|&n| n > 0), "{:?}", full.suppressed);
+    }
+
     #[test]
     fn a_cdn_isp_country_incident_raises_one_alarm_localized_to_exactly_that_element() {
         let mut sim = QoeSimulation::new(SimSpec::new(9, 5));
@@ -321,6 +321,7 @@ mod tests {
         ];
         let calendar = vec![CalendarEvent {
             id: "competitor_match".into(),
+            kind: "competitor_match".into(),
             scope: vec![("country".into(), "GB".into())],
             start_minute: 7 * day + 20 * 60,
             minutes: 120,
@@ -341,32 +342,5 @@ mod tests {
         // The forecasting-only baseline raises false alarms on them.
         let baseline = &report.methods[1];
         assert!(baseline.alarms > baseline.true_alarms, "{baseline:?}");
-    }
-
-    #[test]
-    fn calendar_files_are_read_and_bad_ones_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("calendar.toml");
-        std::fs::write(&path, "[[event]]\nid = \"m\"\nkind = \"match\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 90\nscope = { country = \"DE\" }\n").unwrap();
-        let events = read_calendar(&path, 1_793_577_600_000).unwrap();
-        assert_eq!(events[0].start_minute, 120);
-        assert_eq!(events[0].scope, vec![("country".to_string(), "DE".to_string())]);
-        for (text, want) in [
-            ("[[event]]\nid = \"m\"\nstart = \"tomorrow\"\nminutes = 5\nscope = {}\n", "`start` = `tomorrow`"),
-            (
-                "[[event]]\nid = \"m\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 0\nscope = {}\n",
-                "`minutes` must be a positive integer",
-            ),
-            (
-                "[[event]]\nid = \"m\"\nstart = \"2026-11-02T02:00:00Z\"\nminutes = 5\nscope = { country = 3 }\n",
-                "scope `country` must be text",
-            ),
-            ("event = 3\n", "array of tables"),
-            ("[[event\n", "calendar.toml"),
-        ] {
-            std::fs::write(&path, text).unwrap();
-            let err = read_calendar(&path, 0).unwrap_err().to_string();
-            assert!(err.contains(want), "{text}: {err}");
-        }
     }
 }

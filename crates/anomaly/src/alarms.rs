@@ -4,8 +4,10 @@
 //!
 //! Classification, in order:
 //!
-//! 1. **anticipated** — a calendar event whose scope overlaps the series'
-//!    element is in force (from 15 minutes before to 30 after);
+//! 1. **anticipated** — a calendar event in force explains it (its scope
+//!    overlaps the series' element and, once the event's kind has a learned
+//!    effect, the deviation is what that effect predicts: see
+//!    [`crate::calendar`]);
 //! 2. **external** — a traffic anomaly that every part of its region shares:
 //!    at least `corroboration_share` of the region's parts (its elements
 //!    with one more dimension fixed: each device, CDN, ISP… of the country)
@@ -27,21 +29,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Calendar;
 use crate::explain::QoeMetric;
 use crate::monitor::{Catalogue, Element, SeriesScore};
-
-/// A scheduled event from the calendar.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CalendarEvent {
-    /// Its id.
-    pub id: String,
-    /// Dimension values it concerns.
-    pub scope: Vec<(String, String)>,
-    /// Start, minutes from the start of the data.
-    pub start_minute: u32,
-    /// Duration.
-    pub minutes: u32,
-}
 
 /// Detection settings.
 #[derive(Debug, Clone, Copy)]
@@ -178,7 +168,7 @@ impl AlarmBook {
         minute: u32,
         scores: &[SeriesScore],
         catalogue: &Catalogue,
-        calendar: &[(CalendarEvent, Element)],
+        calendar: &Calendar,
         c: &DetectConfig,
     ) {
         for alarm in self.alarms.iter_mut().filter(|a| a.resolved.is_none()) {
@@ -318,15 +308,11 @@ fn classify(
     s: &SeriesScore,
     scores: &[SeriesScore],
     catalogue: &Catalogue,
-    calendar: &[(CalendarEvent, Element)],
+    calendar: &Calendar,
     c: &DetectConfig,
 ) -> Classification {
-    let element = &catalogue.elements[s.element];
-    for (event, scope) in calendar {
-        let window = event.start_minute.saturating_sub(15)..event.start_minute + event.minutes + 30;
-        if window.contains(&minute) && scope.overlaps(element) {
-            return Classification::Anticipated { event: event.id.clone() };
-        }
+    if let Some(event) = calendar.explains(minute, s, catalogue, c.z) {
+        return Classification::Anticipated { event: event.id.clone() };
     }
     if s.metric != QoeMetric::Attempts {
         return Classification::Actionable;
@@ -414,24 +400,21 @@ mod tests {
     #[test]
     fn a_calendar_event_explains_anomalies_in_its_scope() {
         let c = catalogue();
-        let event = CalendarEvent {
+        let calendar = Calendar::new(vec![crate::calendar::CalendarEvent {
             id: "match".into(),
+            kind: "match".into(),
             scope: vec![("country".into(), "DE".into())],
             start_minute: 100,
             minutes: 120,
-        };
-        let scope = c.element_of(&event.scope).unwrap();
+        }]);
         let de_tv = element(&c, &[("country", "DE"), ("device", "tv")]);
         let s = score(de_tv, QoeMetric::Attempts, -9.0, -9.0, 600.0, 1000.0);
         let cfg = DetectConfig::default();
-        assert_eq!(
-            classify(150, &s, &[s], &c, &[(event.clone(), scope.clone())], &cfg),
-            Classification::Anticipated { event: "match".into() }
-        );
+        assert_eq!(classify(150, &s, &[s], &c, &calendar, &cfg), Classification::Anticipated { event: "match".into() });
         // Outside the event's time, or in another country, it is not.
-        assert_eq!(classify(400, &s, &[s], &c, &[(event.clone(), scope.clone())], &cfg), Classification::Actionable);
+        assert_eq!(classify(400, &s, &[s], &c, &calendar, &cfg), Classification::Actionable);
         let fr = score(element(&c, &[("country", "FR")]), QoeMetric::Attempts, -9.0, -9.0, 600.0, 1000.0);
-        assert_eq!(classify(150, &fr, &[fr], &c, &[(event, scope)], &cfg), Classification::Actionable);
+        assert_eq!(classify(150, &fr, &[fr], &c, &calendar, &cfg), Classification::Actionable);
     }
 
     /// Traffic of DE and of each of its CDNs and devices down by 70%: a
@@ -453,12 +436,12 @@ mod tests {
         let scores = germany_goes_dark(&c);
         let de = *scores.last().unwrap();
         assert!(
-            matches!(classify(10, &de, &scores, &c, &[], &cfg), Classification::External { agreeing } if agreeing == 1.0)
+            matches!(classify(10, &de, &scores, &c, &Calendar::default(), &cfg), Classification::External { agreeing } if agreeing == 1.0)
         );
         // One CDN failing alone is not external.
         let cdn_b =
             score(element(&c, &[("country", "DE"), ("cdn", "B")]), QoeMetric::Attempts, -12.0, -12.0, 300.0, 1000.0);
-        assert_eq!(classify(10, &cdn_b, &[cdn_b], &c, &[], &cfg), Classification::Actionable);
+        assert_eq!(classify(10, &cdn_b, &[cdn_b], &c, &Calendar::default(), &cfg), Classification::Actionable);
     }
 
     #[test]
@@ -466,22 +449,28 @@ mod tests {
         let c = catalogue();
         let cfg = DetectConfig::default();
         let mut book = AlarmBook::default();
-        book.step(10, &germany_goes_dark(&c), &c, &[], &cfg);
+        book.step(10, &germany_goes_dark(&c), &c, &Calendar::default(), &cfg);
         assert!(book.alarms.is_empty(), "{:?}", book.alarms);
         // Later, cdn=A dips everywhere (DE is part of it): explained by the
         // event in force. Its rebuffering is not traffic: still actionable.
         let cdn_a = element(&c, &[("cdn", "A")]);
-        book.step(20, &[score(cdn_a, QoeMetric::Attempts, -7.0, -7.0, 700.0, 1000.0)], &c, &[], &cfg);
+        book.step(20, &[score(cdn_a, QoeMetric::Attempts, -7.0, -7.0, 700.0, 1000.0)], &c, &Calendar::default(), &cfg);
         assert!(book.alarms.is_empty(), "{:?}", book.alarms);
         assert!(matches!(book.suppressed.last().map(|s| &s.class), Some(Classification::External { .. })));
-        book.step(21, &[score(cdn_a, QoeMetric::RebufferingRatio, 9.0, 9.0, 0.02, 0.004)], &c, &[], &cfg);
+        book.step(
+            21,
+            &[score(cdn_a, QoeMetric::RebufferingRatio, 9.0, 9.0, 0.02, 0.004)],
+            &c,
+            &Calendar::default(),
+            &cfg,
+        );
         assert_eq!(book.alarms.len(), 1);
         // Once the event has not been seen for the hold time, it lapses.
         book.step(
             10 + EXTERNAL_HOLD_MINUTES + 20,
             &[score(cdn_a, QoeMetric::Attempts, -7.0, -7.0, 700.0, 1000.0)],
             &c,
-            &[],
+            &Calendar::default(),
             &cfg,
         );
         assert_eq!(book.alarms.len(), 2);
@@ -491,7 +480,10 @@ mod tests {
     fn a_mild_traffic_change_is_low_impact() {
         let c = catalogue();
         let s = score(element(&c, &[("cdn", "A")]), QoeMetric::Attempts, -6.0, -6.0, 900.0, 1000.0);
-        assert!(matches!(classify(10, &s, &[s], &c, &[], &DetectConfig::default()), Classification::LowImpact { .. }));
+        assert!(matches!(
+            classify(10, &s, &[s], &c, &Calendar::default(), &DetectConfig::default()),
+            Classification::LowImpact { .. }
+        ));
     }
 
     #[test]
@@ -504,22 +496,40 @@ mod tests {
         let mut book = AlarmBook::default();
         // Magnitude without a level jump: no alarm with special-event rules…
         let slow = score(de_b, QoeMetric::RebufferingRatio, 7.0, 1.0, 0.02, 0.004);
-        book.step(10, &[slow], &c, &[], &cfg);
+        book.step(10, &[slow], &c, &Calendar::default(), &cfg);
         assert!(book.alarms.is_empty());
         // …but the forecasting-only baseline opens one.
         let mut baseline = AlarmBook::default();
-        baseline.step(10, &[slow], &c, &[], &DetectConfig { special_events: false, ..cfg });
+        baseline.step(10, &[slow], &c, &Calendar::default(), &DetectConfig { special_events: false, ..cfg });
         assert_eq!(baseline.alarms.len(), 1);
         // A jump opens one; the parent element's anomaly joins it; another
         // country's opens its own.
-        book.step(11, &[score(de_b, QoeMetric::RebufferingRatio, 20.0, 15.0, 0.02, 0.004)], &c, &[], &cfg);
-        book.step(13, &[score(de, QoeMetric::RebufferingRatio, 8.0, 6.0, 0.008, 0.004)], &c, &[], &cfg);
-        book.step(14, &[score(fr, QoeMetric::RebufferingRatio, 8.0, 6.0, 0.008, 0.004)], &c, &[], &cfg);
+        book.step(
+            11,
+            &[score(de_b, QoeMetric::RebufferingRatio, 20.0, 15.0, 0.02, 0.004)],
+            &c,
+            &Calendar::default(),
+            &cfg,
+        );
+        book.step(
+            13,
+            &[score(de, QoeMetric::RebufferingRatio, 8.0, 6.0, 0.008, 0.004)],
+            &c,
+            &Calendar::default(),
+            &cfg,
+        );
+        book.step(
+            14,
+            &[score(fr, QoeMetric::RebufferingRatio, 8.0, 6.0, 0.008, 0.004)],
+            &c,
+            &Calendar::default(),
+            &cfg,
+        );
         assert_eq!(book.alarms.len(), 2);
         assert_eq!(book.alarms[0].elements, vec![de_b, de]);
         // Quiet for longer than resolve_minutes: resolved the minute after
         // its last anomaly.
-        book.step(13 + cfg.resolve_minutes + 1, &[], &c, &[], &cfg);
+        book.step(13 + cfg.resolve_minutes + 1, &[], &c, &Calendar::default(), &cfg);
         assert_eq!(book.alarms[0].resolved, Some(14));
         assert_eq!(book.alarms[1].resolved, None);
     }

@@ -6,6 +6,7 @@
 
 pub mod alarm_eval;
 pub mod alarms;
+pub mod calendar;
 pub mod chart;
 pub mod detector;
 pub mod error;

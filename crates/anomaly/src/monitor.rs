@@ -169,6 +169,11 @@ impl Catalogue {
         a
     }
 
+    /// The catalogue index of `element`, if it is monitored.
+    pub fn index_of(&self, element: &Element) -> Option<usize> {
+        self.index.get(element).copied()
+    }
+
     /// The catalogue index of the element labelled `dim=value&…` (as
     /// [`Catalogue::label`] writes it), if it is monitored.
     pub fn index_of_label(&self, label: &str) -> Option<usize> {

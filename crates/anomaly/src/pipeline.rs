@@ -16,10 +16,11 @@
 use serde::Serialize;
 use showrunner_telemetry::Aggregate;
 
-use crate::alarms::{AlarmBook, CalendarEvent, Classification, DetectConfig, Explanation, Severity};
+use crate::alarms::{AlarmBook, Classification, DetectConfig, Explanation, Severity};
+use crate::calendar::{Calendar, CalendarEvent, ScheduledEvent};
 use crate::explain::QoeMetric;
 use crate::history::{LeafHistory, EXPLAIN_AFTER, KEPT_MINUTES};
-use crate::monitor::{Catalogue, Element, Monitor, ScoreConfig};
+use crate::monitor::{Catalogue, Monitor, ScoreConfig};
 
 /// Minutes charted before an alarm opened.
 pub const CHART_BEFORE: u32 = 60;
@@ -263,7 +264,7 @@ pub struct AlarmPipeline {
     monitor: Monitor,
     book: AlarmBook,
     history: LeafHistory,
-    calendar: Vec<(CalendarEvent, Element)>,
+    calendar: Calendar,
     traces: Vec<Trace>,
     start_ms: i64,
     next_minute: u32,
@@ -272,8 +273,8 @@ pub struct AlarmPipeline {
 impl AlarmPipeline {
     /// A pipeline over the given leaves (`leaf_values[i]` holds leaf i's
     /// value of each of `dims`), whose minute 0 starts at `start_ms`
-    /// (a whole minute, UTC). Calendar events whose scope names an unknown
-    /// dimension or value are ignored: nothing monitored can be in them.
+    /// (a whole minute, UTC). Calendar events whose scope names a dimension
+    /// or value not seen (yet) explain nothing until it is.
     pub fn new(
         dims: &[String],
         leaf_values: Vec<Vec<String>>,
@@ -291,8 +292,7 @@ impl AlarmPipeline {
         let values: Vec<Vec<&str>> = leaf_values.iter().map(|l| l.iter().map(String::as_str).collect()).collect();
         let catalogue = Catalogue::new(&names, &values, config.max_layer);
         let monitor = Monitor::new(&catalogue, config.score);
-        let calendar =
-            calendar.iter().filter_map(|e| catalogue.element_of(&e.scope).map(|el| (e.clone(), el))).collect();
+        let calendar = Calendar::new(calendar.to_vec());
         Ok(AlarmPipeline {
             config,
             dims: dims.to_vec(),
@@ -321,6 +321,12 @@ impl AlarmPipeline {
         self.monitor.grow(&self.catalogue);
         self.leaf_values.push(values);
         Ok(index)
+    }
+
+    /// Replaces the calendar (it was edited), keeping the effects learned so
+    /// far; starts are absolute.
+    pub fn set_calendar(&mut self, events: &[ScheduledEvent]) {
+        self.calendar.set_events(events.iter().map(|e| e.relative_to(self.start_ms)).collect());
     }
 
     /// Monitored series (elements × metrics).
@@ -367,6 +373,7 @@ impl AlarmPipeline {
         let forecast = QoeMetric::ALL.map(|metric| self.monitor.band(0, metric, mow).0);
         self.history.push(minute, leaves, forecast);
         let scores = self.monitor.score(mow, &elements);
+        self.calendar.learn(minute, &scores, &self.catalogue);
         let mut step = Step::default();
         if minute < self.config.warmup_minutes {
             return Ok(step);

@@ -18,6 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::alarms::{Classification, Explanation, Severity};
+use crate::calendar::ScheduledEvent;
 use crate::pipeline::{AlarmRecord, Chart, SuppressedRecord};
 
 /// Where an alarm is in its lifecycle.
@@ -186,6 +187,10 @@ CREATE TABLE IF NOT EXISTS suppressed (
     class TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS suppressed_time ON suppressed (time_ms);
+CREATE TABLE IF NOT EXISTS calendar (
+    id TEXT PRIMARY KEY,
+    event TEXT NOT NULL
+);
 ";
 
 const COLUMNS: &str = "id, opened_ms, last_ms, resolved_ms, level, severity, peak_z, attempts, elements, metrics, \
@@ -383,6 +388,35 @@ impl AlarmStore {
             Ok(s)
         })
         .collect()
+    }
+
+    /// The events added through the API.
+    pub fn calendar(&self) -> Result<Vec<ScheduledEvent>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT rowid, event FROM calendar ORDER BY id").map_err(|e| self.fail(e))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(|e| self.fail(e))?;
+        rows.map(|r| {
+            let (rowid, text) = r.map_err(|e| self.fail(e))?;
+            self.column(rowid, "calendar event", &text)
+        })
+        .collect()
+    }
+
+    /// Adds an event, or replaces the one with its id.
+    pub fn put_event(&mut self, event: &ScheduledEvent) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO calendar (id, event) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET event = excluded.event",
+                params![event.id, json(event)],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Removes an event; whether there was one.
+    pub fn remove_event(&mut self, id: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute("DELETE FROM calendar WHERE id = ?1", [id]).map_err(|e| self.fail(e))?;
+        Ok(n > 0)
     }
 
     fn damaged(&self, id: i64, message: String) -> StoreError {
@@ -591,6 +625,29 @@ mod tests {
             store.suppressed(0, i64::MAX, 10).unwrap()[1].class,
             Classification::Anticipated { event: "match".into() }
         );
+    }
+
+    #[test]
+    fn calendar_events_are_added_replaced_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = AlarmStore::open(&path).unwrap();
+        let event = |id: &str, minutes| ScheduledEvent {
+            id: id.into(),
+            kind: "match".into(),
+            scope: vec![("country".into(), "GB".into())],
+            start_ms: 1_794_000_000_000,
+            minutes,
+        };
+        store.put_event(&event("b", 90)).unwrap();
+        store.put_event(&event("a", 60)).unwrap();
+        store.put_event(&event("b", 120)).unwrap();
+        drop(store);
+        let mut store = AlarmStore::open(&path).unwrap();
+        assert_eq!(store.calendar().unwrap(), [event("a", 60), event("b", 120)]);
+        assert!(store.remove_event("a").unwrap());
+        assert!(!store.remove_event("a").unwrap());
+        assert_eq!(store.calendar().unwrap(), [event("b", 120)]);
     }
 
     #[test]

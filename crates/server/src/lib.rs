@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use showrunner_anomaly::calendar::{read_schedule, ScheduledEvent};
 use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_anomaly::store::AlarmStore;
 use showrunner_telemetry::TelemetryConfig;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub store: Arc<Mutex<AlarmStore>>,
     /// Live telemetry and the alarm pipeline.
     pub qoe: Arc<QoeService>,
+    /// The calendar file's events (the API's are in the store).
+    pub file_calendar: Arc<Vec<ScheduledEvent>>,
     /// The telemetry store's directory, for `/v1/query`.
     pub telemetry_root: std::path::PathBuf,
     /// Alarm events, for server-sent event subscribers.
@@ -79,6 +82,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/telemetry", post(routes::telemetry::post))
         .route("/v1/alarms/{id}/ack", post(routes::alarms::ack))
         .route("/v1/query", post(routes::query::post))
+        .route("/v1/calendar", post(routes::calendar::put))
+        .route("/v1/calendar/{id}", axum::routing::delete(routes::calendar::remove))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -88,6 +93,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/alarms/{id}/chart.svg", get(routes::alarms::chart))
         .route("/v1/suppressed", get(routes::alarms::suppressed))
         .route("/v1/events", get(routes::events::stream))
+        .route("/v1/calendar", get(routes::calendar::list))
         .merge(protected)
         .fallback(|| async { error::ApiError::not_found("no such endpoint (see the README's API section)") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -112,8 +118,22 @@ pub fn state(
     let (events, _) = tokio::sync::broadcast::channel(EVENT_BACKLOG);
     let notifier = notify::start(notify, events.clone());
     let telemetry_root = showrunner_telemetry_store::root(&config.data_dir);
-    let qoe = QoeService::start(telemetry, alarms, db, &telemetry_root, notifier).map_err(ServerError::Config)?;
-    Ok(AppState { token: token.into(), store: Arc::new(Mutex::new(store)), qoe: Arc::new(qoe), telemetry_root, events })
+    let file_calendar = match &alarms.calendar {
+        Some(path) => read_schedule(path).map_err(|e| ServerError::Config(e.to_string()))?,
+        None => Vec::new(),
+    };
+    let api_calendar = store.calendar().map_err(|e| ServerError::Store(e.to_string()))?;
+    let schedule = file_calendar.iter().chain(&api_calendar).cloned().collect();
+    let qoe =
+        QoeService::start(telemetry, alarms, db, &telemetry_root, schedule, notifier).map_err(ServerError::Config)?;
+    Ok(AppState {
+        token: token.into(),
+        store: Arc::new(Mutex::new(store)),
+        qoe: Arc::new(qoe),
+        telemetry_root,
+        file_calendar: Arc::new(file_calendar),
+        events,
+    })
 }
 
 /// Serves until `shutdown` completes; `on_ready` gets the bound address

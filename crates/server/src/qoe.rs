@@ -12,7 +12,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use showrunner_anomaly::alarm_eval::read_calendar;
+use showrunner_anomaly::calendar::ScheduledEvent;
 use showrunner_anomaly::pipeline::{AlarmPipeline, AlarmsConfig};
 use showrunner_anomaly::pipeline::{AlarmRecord, Change};
 use showrunner_anomaly::store::AlarmStore;
@@ -32,6 +32,8 @@ enum Input {
     Leaf(Vec<String>),
     /// A closed minute.
     Interval(ClosedInterval),
+    /// The calendar was edited: every scheduled event now.
+    Calendar(Vec<ScheduledEvent>),
     /// Write what is buffered and stop.
     Shutdown,
 }
@@ -87,15 +89,16 @@ pub struct QoeService {
 }
 
 impl QoeService {
-    /// Starts the pipeline thread, writing alarms into the store at `db`
-    /// and every closed minute's leaves into the telemetry store at
-    /// `telemetry_root`, and telling `notifier` of every alarm opened,
-    /// localized or resolved.
+    /// Starts the pipeline thread, with the calendar `schedule`, writing
+    /// alarms into the store at `db` and every closed minute's leaves into
+    /// the telemetry store at `telemetry_root`, and telling `notifier` of
+    /// every alarm opened, localized or resolved.
     pub fn start(
         telemetry: &TelemetryConfig,
         alarms: &AlarmsConfig,
         db: PathBuf,
         telemetry_root: &std::path::Path,
+        schedule: Vec<ScheduledEvent>,
         notifier: Notifier,
     ) -> Result<Self, String> {
         telemetry.validate()?;
@@ -105,9 +108,6 @@ impl QoeService {
                 "alarms are scored on one-minute intervals; telemetry.interval_s = {}",
                 telemetry.interval_s
             ));
-        }
-        if let Some(path) = &alarms.calendar {
-            read_calendar(path, 0).map_err(|e| e.to_string())?;
         }
         let validator = Validator::new(telemetry.schema(), i64::from(telemetry.max_skew_s) * 1000)?;
         let ingest = LiveIngest::new(validator, 60_000, i64::from(alarms.lateness_s) * 1000);
@@ -122,6 +122,7 @@ impl QoeService {
             dims,
             leaves: Vec::new(),
             config: alarms.clone(),
+            schedule,
             pipeline: None,
             stats: stats.clone(),
             notifier,
@@ -132,6 +133,12 @@ impl QoeService {
             .spawn(move || worker.run(rx))
             .map_err(|e| format!("cannot start the alarm pipeline thread: {e}"))?;
         Ok(QoeService { ingest: Mutex::new(ingest), to_pipeline: tx, stats, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Hands the pipeline the edited calendar (every event, absolute
+    /// starts).
+    pub fn set_calendar(&self, events: Vec<ScheduledEvent>) {
+        let _ = self.to_pipeline.send(Input::Calendar(events));
     }
 
     /// Lets the pipeline finish what it was given, write the telemetry it
@@ -214,6 +221,8 @@ struct Worker {
     dims: Vec<String>,
     leaves: Vec<Vec<String>>,
     config: AlarmsConfig,
+    /// Scheduled events (absolute starts), for the pipeline to come.
+    schedule: Vec<ScheduledEvent>,
     pipeline: Option<AlarmPipeline>,
     stats: Arc<QoeStats>,
     notifier: Notifier,
@@ -232,6 +241,12 @@ impl Worker {
             match input {
                 Input::Leaf(values) => self.leaf(values),
                 Input::Interval(interval) => self.interval(interval),
+                Input::Calendar(events) => {
+                    if let Some(p) = self.pipeline.as_mut() {
+                        p.set_calendar(&events);
+                    }
+                    self.schedule = events;
+                }
                 Input::Shutdown => break,
             }
         }
@@ -260,13 +275,7 @@ impl Worker {
             }
         }
         if self.pipeline.is_none() {
-            let calendar = match &self.config.calendar {
-                Some(path) => read_calendar(path, interval.start_ms).unwrap_or_else(|e| {
-                    self.fail(e.to_string());
-                    Vec::new()
-                }),
-                None => Vec::new(),
-            };
+            let calendar: Vec<_> = self.schedule.iter().map(|e| e.relative_to(interval.start_ms)).collect();
             let built = AlarmPipeline::new(
                 &self.dims,
                 self.leaves.clone(),

@@ -154,3 +154,66 @@ async fn bad_queries_and_unknown_alarms_get_json_errors() {
     let (status, json) = call(&app, get("/readyz")).await;
     assert_eq!((status, json["ready"].as_bool()), (StatusCode::OK, Some(true)));
 }
+
+#[tokio::test]
+async fn calendar_events_are_added_listed_and_removed_and_file_events_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calendar.toml");
+    std::fs::write(
+        &file,
+        "[[event]]\nid = \"final\"\nkind = \"match\"\nstart = \"2026-11-28T20:00:00Z\"\nminutes = 120\nscope = { country = \"GB\" }\n",
+    )
+    .unwrap();
+    let config = ServerConfig { data_dir: dir.path().to_path_buf(), ..ServerConfig::default() };
+    let alarms = AlarmsConfig { calendar: Some(file), ..AlarmsConfig::default() };
+    let make = || {
+        let s = state(&config, TOKEN.into(), &TelemetryConfig::default(), &alarms, &NotifyConfig::default()).unwrap();
+        router(s, 1 << 20)
+    };
+    let app = make();
+    let premiere = r#"{"id":"premiere-7","kind":"premiere","start":"2026-11-27T21:00:00+01:00","minutes":150,"scope":{"country":"FR","delivery":"live"}}"#;
+    let (status, _) = call(&app, post("/v1/calendar", None, premiere)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, json) = call(&app, post("/v1/calendar", Some(TOKEN), premiere)).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
+    assert_eq!(json["start"], "2026-11-27T20:00:00+00:00");
+    for (body, needle) in [
+        (r#"{"id":"x","start":"soon","minutes":5}"#, "`start` = `soon`"),
+        (r#"{"id":"x","start":"2026-11-27T20:00:00Z","minutes":0}"#, "`minutes` = 0"),
+        (r#"{"id":"","start":"2026-11-27T20:00:00Z","minutes":5}"#, "`id`"),
+        (r#"{"id":"x","start":"2026-11-27T20:00:00Z","minutes":5,"colour":"red"}"#, "colour"),
+    ] {
+        let (status, json) = call(&app, post("/v1/calendar", Some(TOKEN), body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {json}");
+        assert!(json["error"]["message"].as_str().unwrap().contains(needle), "{body}: {json}");
+    }
+    let clash = r#"{"id":"final","start":"2026-11-27T20:00:00Z","minutes":5}"#;
+    let (status, _) = call(&app, post("/v1/calendar", Some(TOKEN), clash)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // A restart keeps the API's events beside the file's.
+    drop(app);
+    let app = make();
+    let (_, json) = call(&app, get("/v1/calendar")).await;
+    let listed: Vec<(String, String)> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap().to_string(), e["source"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(listed, [("final".to_string(), "file".to_string()), ("premiere-7".to_string(), "api".to_string())]);
+    let delete = |id: &str, token: Option<&str>| {
+        let mut b = Request::delete(format!("/v1/calendar/{id}"));
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let res = app.clone().oneshot(delete("premiere-7", None)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app.clone().oneshot(delete("premiere-7", Some(TOKEN))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (status, _) = call(&app, delete("premiere-7", Some(TOKEN))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&app, delete("final", Some(TOKEN))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}

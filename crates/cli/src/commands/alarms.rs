@@ -279,7 +279,7 @@ fn class_name(c: &Classification) -> &'static str {
 fn detect_sim(dir: &Path, calendar: Option<&Path>, config: PipelineConfig, run: &mut Run) -> Result<()> {
     let (sim, sim_calendar) = super::simulate::load(dir)?;
     let calendar = match calendar {
-        Some(path) => showrunner_anomaly::alarm_eval::read_calendar(path, sim.spec.start_ms)?,
+        Some(path) => showrunner_anomaly::calendar::read_calendar(path, sim.spec.start_ms)?,
         None => sim_calendar,
     };
     let dims: Vec<String> = showrunner_telemetry::simulate::world::DIMENSIONS.iter().map(|d| d.to_string()).collect();
@@ -326,7 +326,7 @@ fn detect_file(
     let mut rows = report.cube.dense(&codes).peekable();
     let start_ms = rows.peek().map_or(0, |(t, _)| *t);
     let calendar = match calendar {
-        Some(path) => showrunner_anomaly::alarm_eval::read_calendar(path, start_ms)?,
+        Some(path) => showrunner_anomaly::calendar::read_calendar(path, start_ms)?,
         None => Vec::new(),
     };
     let mut pipeline = AlarmPipeline::new(&dims, leaves, start_ms, &calendar, config)?;

@@ -37,13 +37,13 @@ pub enum Command {
 
 /// Reads a simulation directory written by `simulate qoe`: the simulation
 /// (regenerated from `spec.json`) and its calendar of anticipated events.
-pub fn load(dir: &Path) -> Result<(QoeSimulation, Vec<showrunner_anomaly::alarms::CalendarEvent>)> {
+pub fn load(dir: &Path) -> Result<(QoeSimulation, Vec<showrunner_anomaly::calendar::CalendarEvent>)> {
     let spec_path = dir.join("spec.json");
     let spec_text =
         std::fs::read_to_string(&spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;
     let spec: SimSpec =
         serde_json::from_str(&spec_text).with_context(|| format!("{}: not a simulation spec", spec_path.display()))?;
-    let calendar = showrunner_anomaly::alarm_eval::read_calendar(&dir.join("calendar.toml"), spec.start_ms)?;
+    let calendar = showrunner_anomaly::calendar::read_calendar(&dir.join("calendar.toml"), spec.start_ms)?;
     Ok((QoeSimulation::new(spec), calendar))
 }
 
