@@ -155,6 +155,11 @@ fn unusable_files_and_settings_are_named() {
     assert!(stderr(&out).contains("expected `max` or a positive factor"), "{}", stderr(&out));
     let out = showrunner(&["telemetry", "replay", "--set", "telemetry.interval_s=0", empty.to_str().unwrap()]);
     assert!(stderr(&out).contains("interval_s"), "{}", stderr(&out));
+    let fake = dir.path().join("events.parquet");
+    std::fs::write(&fake, "type,time\n").unwrap();
+    let out = showrunner(&["telemetry", "replay", fake.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("events.parquet: not a Parquet file"), "{}", stderr(&out));
 }
 
 #[test]
@@ -200,4 +205,11 @@ fn replayed_telemetry_is_stored_as_parquet_and_answers_sql() {
     let out = showrunner(&["query", "--data-dir", data, "DROP TABLE leaves"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("query:"), "{}", stderr(&out));
+    // Replay reads Parquet too; the store's files hold aggregates, not
+    // events, and are refused by their first column.
+    let hour = std::fs::read_dir(std::path::Path::new(data).join("telemetry")).unwrap().next().unwrap().unwrap().path();
+    let part = std::fs::read_dir(hour).unwrap().next().unwrap().unwrap().path();
+    let out = showrunner(&["telemetry", "replay", part.to_str().unwrap(), "--config", config]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown column `minute`"), "{}", stderr(&out));
 }

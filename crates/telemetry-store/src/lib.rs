@@ -14,10 +14,12 @@
 //! The same files are readable by any Parquet engine (DuckDB, Trino,
 //! Athena) with the same hive partitioning.
 
+pub mod events;
 pub mod query;
 pub mod schema;
 pub mod writer;
 
+pub use events::replay_parquet;
 pub use query::{query, QueryResult};
 pub use writer::LeafWriter;
 

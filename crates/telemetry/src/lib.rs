@@ -16,6 +16,6 @@ pub mod validate;
 pub use aggregate::{Aggregate, Cube, Metrics, MINUTE_MS};
 pub use event::{Event, EventKind};
 pub use live::{Closed, ClosedInterval, Late, LiveIngest, LiveWindows};
-pub use replay::{replay, ReplayReport, Speed};
+pub use replay::{replay, replay_table, ReplayReport, Speed};
 pub use schema::{Dimension, Schema, TelemetryConfig};
 pub use validate::{Reason, Rejection, Validator};

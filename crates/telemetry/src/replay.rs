@@ -123,6 +123,24 @@ fn replay_csv(
     let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::format(path, e.to_string()))?;
     let headers: Vec<String> =
         reader.headers().map_err(|e| InputError::format(path, e.to_string()))?.iter().map(str::to_string).collect();
+    let rows = reader.into_records().map(|r| r.map_err(|e| e.to_string()));
+    replay_table(path, headers, rows, 2, validator, interval_ms, speed)
+}
+
+/// Replays a table of events — CSV, or a Parquet file read by the
+/// telemetry store — given as its column names and rows of text cells,
+/// with the same columns as CSV (event fields, and one column per
+/// dimension). Rows are numbered from `first_line` in the report; a row
+/// that could not be read is refused as malformed with the reader's words.
+pub fn replay_table(
+    path: &Path,
+    headers: Vec<String>,
+    rows: impl Iterator<Item = Result<csv::StringRecord, String>>,
+    first_line: u64,
+    validator: &mut Validator,
+    interval_ms: i64,
+    speed: Speed,
+) -> Result<ReplayReport, InputError> {
     let dims: Vec<String> = validator.schema().dimensions.iter().map(|d| d.name.clone()).collect();
     for h in &headers {
         let known = TEXT_COLUMNS.contains(&h.as_str()) || NUMBER_COLUMNS.contains(&h.as_str());
@@ -135,17 +153,17 @@ fn replay_csv(
         from_csv_row(&l.headers, &l.dims, row)
     });
     ingest.layout = layout;
-    let mut row = csv::StringRecord::new();
-    let mut line = 1u64;
-    loop {
-        line += 1;
-        match reader.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => ingest.offer(line, &row),
-            Err(e) => ingest.reject_unparsed(line, Rejection { reason: Reason::Malformed, detail: e.to_string() }),
+    for (line, row) in (first_line..).zip(rows) {
+        match row {
+            Ok(row) => ingest.offer(line, &row),
+            Err(e) => ingest.reject_unparsed(line, Rejection { reason: Reason::Malformed, detail: e }),
         }
     }
-    Ok(ingest.finish())
+    let report = ingest.finish();
+    if report.records == 0 {
+        return Err(InputError::format(path, "no records"));
+    }
+    Ok(report)
 }
 
 /// The columns of a CSV file (empty for JSON lines).

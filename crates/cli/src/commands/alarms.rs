@@ -8,7 +8,7 @@ use showrunner_anomaly::alarms::Classification;
 use showrunner_anomaly::chart::render_svg;
 use showrunner_anomaly::pipeline::{AlarmPipeline, AlarmRecord, Change, Chart, PipelineConfig};
 use showrunner_anomaly::store::{AlarmFilter, AlarmState, AlarmStore, StoredAlarm};
-use showrunner_telemetry::{replay, Speed, Validator};
+use showrunner_telemetry::{Speed, Validator};
 
 use crate::settings::ConfigArgs;
 use crate::table::Table;
@@ -49,7 +49,8 @@ pub enum Command {
         /// A simulation directory (`spec.json`, `calendar.toml`).
         #[arg(long, conflicts_with = "telemetry", required_unless_present = "telemetry")]
         sim: Option<PathBuf>,
-        /// A telemetry file (JSON lines or `.csv`), as for `telemetry replay`.
+        /// A telemetry file (JSON lines, `.csv` or `.parquet`), as for
+        /// `telemetry replay`.
         #[arg(long)]
         telemetry: Option<PathBuf>,
         /// Calendar of anticipated events (TOML `[[event]]` tables) [default:
@@ -308,7 +309,7 @@ fn detect_file(
             telemetry.interval_s
         );
     }
-    let report = replay(file, &mut validator, 60_000, Speed::Max)?;
+    let report = super::telemetry::replay_file(file, &mut validator, 60_000, Speed::Max)?;
     let refused = report.records - report.accepted;
     if refused > 0 {
         eprintln!(

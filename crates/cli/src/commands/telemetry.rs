@@ -13,10 +13,11 @@ use crate::table::Table;
 /// Telemetry subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Replay a JSON-lines or CSV telemetry file through validation and
-    /// aggregation.
+    /// Replay a JSON-lines, CSV or Parquet telemetry file through
+    /// validation and aggregation.
     Replay {
-        /// The file (`.csv` is read as CSV, anything else as JSON lines).
+        /// The file (`.csv` is read as CSV, `.parquet` as Parquet with the
+        /// CSV columns, anything else as JSON lines).
         file: PathBuf,
         /// `max`, or a factor of real time (`60` plays an hour in a minute).
         #[arg(long, default_value = "max")]
@@ -43,7 +44,7 @@ pub fn run(cmd: Command) -> Result<i32> {
     let settings = config.telemetry()?;
     let mut validator =
         Validator::new(settings.schema(), i64::from(settings.max_skew_s) * 1000).map_err(anyhow::Error::msg)?;
-    let report = replay(&file, &mut validator, i64::from(settings.interval_s) * 1000, speed)?;
+    let report = replay_file(&file, &mut validator, i64::from(settings.interval_s) * 1000, speed)?;
     if let Some(dir) = &data_dir {
         let written = store(&report, &validator, dir)?;
         eprintln!("{written} leaf-minute rows written to {}", showrunner_telemetry_store::root(dir).display());
@@ -67,6 +68,21 @@ pub fn run(cmd: Command) -> Result<i32> {
         print_report(&file, &report, limit);
     }
     Ok(if report.accepted == report.records { 0 } else { 1 })
+}
+
+/// Replays a telemetry file of any supported format: Parquet (`.parquet`),
+/// CSV (`.csv`) or JSON lines (anything else).
+pub fn replay_file(
+    path: &std::path::Path,
+    validator: &mut Validator,
+    interval_ms: i64,
+    speed: Speed,
+) -> Result<ReplayReport, showrunner_core::InputError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        showrunner_telemetry_store::replay_parquet(path, validator, interval_ms, speed)
+    } else {
+        replay(path, validator, interval_ms, speed)
+    }
 }
 
 /// Writes the replayed leaf aggregates to the telemetry store in `dir`;
