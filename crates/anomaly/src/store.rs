@@ -275,6 +275,21 @@ impl AlarmStore {
         Ok(id)
     }
 
+    /// Resolves every alarm still open: called when a pipeline starts,
+    /// since no earlier run can update its alarms any more (their series'
+    /// state went with it). Each is marked as closed at restart, resolved
+    /// one interval after its last anomaly; returns how many.
+    pub fn resolve_abandoned(&mut self) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE alarms SET resolved_ms = last_ms + 60000,
+                                   summary = summary || ' (closed at restart: its pipeline stopped while it was open)'
+                 WHERE resolved_ms IS NULL",
+                [],
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     /// Writes suppressed anomalies, all or none.
     pub fn save_suppressed(&mut self, records: &[SuppressedRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
@@ -593,6 +608,12 @@ mod tests {
         let mut store = AlarmStore::open(&dir.path().join("s.db")).unwrap();
         let id = store.save("r", &record(3, 0, Some(60_000))).unwrap();
         assert!(matches!(store.acknowledge(id, "ana", "", 0), Err(StoreError::AlreadyResolved(i)) if i == id));
+        let open = store.save("r", &record(4, 0, None)).unwrap();
+        assert_eq!(store.resolve_abandoned().unwrap(), 1);
+        let closed = store.get(open).unwrap();
+        assert_eq!((closed.state, closed.resolved_ms), (AlarmState::Resolved, Some(120_000)));
+        assert!(closed.summary.ends_with("(closed at restart: its pipeline stopped while it was open)"));
+        assert_eq!(store.resolve_abandoned().unwrap(), 0);
         let err = store.acknowledge(99, "ana", "", 0).unwrap_err();
         assert_eq!(err.to_string(), "no alarm 99 (`showrunner alarms list` shows the ids)");
     }

@@ -112,7 +112,11 @@ impl QoeService {
         let validator = Validator::new(telemetry.schema(), i64::from(telemetry.max_skew_s) * 1000)?;
         let ingest = LiveIngest::new(validator, 60_000, i64::from(alarms.lateness_s) * 1000);
         let dims = ingest.dimensions();
-        let store = AlarmStore::open(&db).map_err(|e| e.to_string())?;
+        let mut store = AlarmStore::open(&db).map_err(|e| e.to_string())?;
+        let abandoned = store.resolve_abandoned().map_err(|e| e.to_string())?;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "alarms left open by an earlier run were resolved");
+        }
         let writer = LeafWriter::new(telemetry_root, &dims).map_err(|e| e.to_string())?;
         let stats = Arc::new(QoeStats::default());
         let (tx, rx) = sync_channel(QUEUE);
