@@ -1,7 +1,8 @@
-//! Writing closed minutes to Parquet, one part file per hour (or per
-//! [`MAX_ROWS`] rows within an hour). A part is written under a temporary
-//! name and renamed into place, so a reader never sees half a file and a
-//! crash loses at most the rows not yet written.
+//! Writing closed minutes to Parquet, one part file per
+//! [`PART_MINUTES`] minutes of an hour (or per [`MAX_ROWS`] rows). A part
+//! is written under a temporary name and renamed into place, so a reader
+//! never sees half a file and a crash loses at most the minutes of the
+//! part being filled.
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +14,11 @@ use showrunner_telemetry::Aggregate;
 use crate::schema::{is_active, RowBuilder};
 use crate::StoreError;
 
-/// Rows buffered before a part file is written even within an hour.
+/// Rows buffered before a part file is written whatever the minute.
 pub const MAX_ROWS: usize = 500_000;
+
+/// Minutes per part: parts end at :09, :19, … :59 of each hour.
+pub const PART_MINUTES: i64 = 10;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -58,7 +62,8 @@ impl LeafWriter {
         for (v, a) in values.iter().zip(leaves).filter(|(_, a)| is_active(a)) {
             self.rows.push(minute_ms, v, a);
         }
-        if self.rows.len() >= MAX_ROWS {
+        let last_of_part = minute_ms.div_euclid(60_000).rem_euclid(PART_MINUTES) == PART_MINUTES - 1;
+        if last_of_part || self.rows.len() >= MAX_ROWS {
             self.flush()?;
         }
         Ok(())
