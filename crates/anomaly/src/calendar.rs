@@ -87,6 +87,19 @@ impl Calendar {
         self.learned.get(kind).and_then(|e| e[metric.index()])
     }
 
+    /// Every kind's learned effects, for saving.
+    pub fn effects(&self) -> Vec<(String, [Option<f64>; QoeMetric::ALL.len()])> {
+        let mut all: Vec<_> = self.learned.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Takes effects learned earlier (a restart), replacing those of the
+    /// same kinds.
+    pub fn restore_effects(&mut self, effects: Vec<(String, [Option<f64>; QoeMetric::ALL.len()])>) {
+        self.learned.extend(effects);
+    }
+
     /// Learns from one interval's scores: the scope series of each event
     /// under way accumulate, and an event that has just ended updates its
     /// kind's effects. Call it every interval, the warm-up included.

@@ -147,6 +147,38 @@ impl Forecaster {
         (MAD_TO_SD * spread).max(self.floor).max(f32::MIN_POSITIVE)
     }
 
+    /// Appends the learned state to `w` (see [`Forecaster::read`]).
+    pub fn write(&self, w: &mut crate::bytes::Writer) {
+        for class in 0..2 {
+            self.shape[class].iter().chain(&self.spread[class]).for_each(|&v| w.f32(v));
+            self.visits[class].iter().for_each(|&v| w.u16(v));
+        }
+        self.weekday.iter().for_each(|&v| w.f32(v));
+        w.f32(self.level);
+        w.u32(self.seen);
+        w.f32(self.floor);
+    }
+
+    /// Reads a state written by [`Forecaster::write`].
+    pub fn read(r: &mut crate::bytes::Reader) -> Option<Forecaster> {
+        let mut f = Forecaster::new(0.0);
+        for class in 0..2 {
+            for v in f.shape[class].iter_mut().chain(f.spread[class].iter_mut()) {
+                *v = r.f32()?;
+            }
+            for v in f.visits[class].iter_mut() {
+                *v = r.u16()?;
+            }
+        }
+        for v in f.weekday.iter_mut() {
+            *v = r.f32()?;
+        }
+        f.level = r.f32()?;
+        f.seen = r.u32()?;
+        f.floor = r.f32()?;
+        Some(f)
+    }
+
     /// Scores `value` at `minute_of_week` against the forecast made before
     /// seeing it, then learns from it.
     pub fn update(&mut self, minute_of_week: u32, value: f64) -> ForecastScore {

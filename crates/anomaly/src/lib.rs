@@ -6,6 +6,7 @@
 
 pub mod alarm_eval;
 pub mod alarms;
+pub mod bytes;
 pub mod calendar;
 pub mod chart;
 pub mod detector;
@@ -16,6 +17,7 @@ pub mod history;
 pub mod monitor;
 pub mod nab;
 pub mod pipeline;
+pub mod snapshot;
 pub mod store;
 
 pub use detector::{DetectorConfig, StreamingDetector};

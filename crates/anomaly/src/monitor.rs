@@ -246,6 +246,30 @@ impl SeriesState {
     fn fresh() -> Self {
         SeriesState { forecaster: Forecaster::new(0.0), recent: VecDeque::with_capacity(RECENT), last: [(0.0, 0.0); 3] }
     }
+
+    fn write(&self, w: &mut crate::bytes::Writer) {
+        self.forecaster.write(w);
+        w.u8(self.recent.len() as u8);
+        self.recent.iter().for_each(|&v| w.f32(v));
+        for (a, b) in self.last {
+            w.f32(a);
+            w.f32(b);
+        }
+    }
+
+    fn read(r: &mut crate::bytes::Reader) -> Option<SeriesState> {
+        let forecaster = Forecaster::read(r)?;
+        let n = usize::from(r.u8()?);
+        if n > RECENT {
+            return None;
+        }
+        let recent = (0..n).map(|_| r.f32()).collect::<Option<VecDeque<f32>>>()?;
+        let mut last = [(0.0, 0.0); 3];
+        for l in &mut last {
+            *l = (r.f32()?, r.f32()?);
+        }
+        Some(SeriesState { forecaster, recent, last })
+    }
 }
 
 /// Every monitored series of a catalogue.
@@ -271,6 +295,29 @@ impl Monitor {
         if n > self.series.len() {
             self.series.resize(n, SeriesState::fresh());
         }
+    }
+
+    /// Appends the state of series `index` (element × metrics + metric)
+    /// to `w`.
+    pub fn write_series(&self, index: usize, w: &mut crate::bytes::Writer) {
+        self.series[index].write(w);
+    }
+
+    /// Replaces the state of series `index` with one read from `r`;
+    /// `false` (and nothing changed) when it does not read.
+    pub fn read_series(&mut self, index: usize, r: &mut crate::bytes::Reader) -> bool {
+        match (SeriesState::read(r), self.series.get_mut(index)) {
+            (Some(state), Some(slot)) => {
+                *slot = state;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether series `index` has learned enough to be scored.
+    pub fn is_warm(&self, index: usize) -> bool {
+        self.series.get(index).is_some_and(|s| s.forecaster.is_warm())
     }
 
     /// Number of series.

@@ -13,6 +13,8 @@
 //! alarms still open or being charted; suppressed anomalies leave with each
 //! step's output.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use showrunner_telemetry::Aggregate;
 
@@ -244,6 +246,9 @@ pub enum PipelineError {
     /// Nothing to monitor.
     #[error("no leaves to monitor")]
     NoLeaves,
+    /// A saved state that does not read.
+    #[error("not a detector snapshot of this version, or a damaged one")]
+    Snapshot,
     /// An interval did not have one aggregate per leaf.
     #[error("interval has {got} leaf aggregates, the pipeline monitors {want} leaves")]
     IntervalWidth {
@@ -268,6 +273,11 @@ pub struct AlarmPipeline {
     traces: Vec<Trace>,
     start_ms: i64,
     next_minute: u32,
+    /// Saved series states not yet matched to a monitored series (their
+    /// element has not appeared yet), by (element label, metric index).
+    restoring: HashMap<(String, u8), Vec<u8>>,
+    /// Minutes learned by the runs this one continues.
+    prior_minutes: u32,
 }
 
 impl AlarmPipeline {
@@ -305,6 +315,8 @@ impl AlarmPipeline {
             traces: Vec::new(),
             start_ms: start_ms.div_euclid(60_000) * 60_000,
             next_minute: 0,
+            restoring: HashMap::new(),
+            prior_minutes: 0,
         })
     }
 
@@ -317,10 +329,61 @@ impl AlarmPipeline {
             return Err(PipelineError::LeafWidth { leaf, got: values.len(), want: self.dims.len() });
         }
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let elements_before = self.catalogue.elements.len();
         let index = self.catalogue.add_leaf(&refs);
         self.monitor.grow(&self.catalogue);
+        self.restore_pending(elements_before);
         self.leaf_values.push(values);
         Ok(index)
+    }
+
+    /// What the pipeline has learned, encoded (see [`crate::snapshot`]):
+    /// every warm series and the calendar's learned effects.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let metrics = QoeMetric::ALL.len();
+        let mut series: Vec<(String, u8, Vec<u8>)> = (0..self.monitor.len())
+            .filter(|&i| self.monitor.is_warm(i))
+            .map(|i| {
+                let mut w = crate::bytes::Writer::default();
+                self.monitor.write_series(i, &mut w);
+                (self.catalogue.label(&self.catalogue.elements[i / metrics]), (i % metrics) as u8, w.bytes)
+            })
+            .collect();
+        // States saved earlier whose element has not come back yet are kept.
+        series.extend(self.restoring.iter().map(|((label, m), state)| (label.clone(), *m, state.clone())));
+        crate::snapshot::encode(self.prior_minutes + self.next_minute, &self.calendar.effects(), &series)
+    }
+
+    /// Takes back what a pipeline saved with [`AlarmPipeline::snapshot`]:
+    /// series found by element label and metric (those whose element has
+    /// not appeared yet are restored when it does), learned event effects,
+    /// and the warm-up already done, which is not done again. Returns the
+    /// series restored now.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<usize, PipelineError> {
+        let snapshot = crate::snapshot::decode(bytes).ok_or(PipelineError::Snapshot)?;
+        self.config.warmup_minutes = self.config.warmup_minutes.saturating_sub(snapshot.minutes);
+        self.prior_minutes = snapshot.minutes;
+        self.calendar.restore_effects(snapshot.effects);
+        self.restoring = snapshot.series;
+        Ok(self.restore_pending(0))
+    }
+
+    /// Restores the saved states of elements from `first` on.
+    fn restore_pending(&mut self, first: usize) -> usize {
+        if self.restoring.is_empty() {
+            return 0;
+        }
+        let mut restored = 0;
+        for e in first..self.catalogue.elements.len() {
+            let label = self.catalogue.label(&self.catalogue.elements[e]);
+            for m in 0..QoeMetric::ALL.len() {
+                if let Some(state) = self.restoring.remove(&(label.clone(), m as u8)) {
+                    let index = e * QoeMetric::ALL.len() + m;
+                    restored += usize::from(self.monitor.read_series(index, &mut crate::bytes::Reader::new(&state)));
+                }
+            }
+        }
+        restored
     }
 
     /// Replaces the calendar (it was edited), keeping the effects learned so
@@ -600,6 +663,44 @@ mod tests {
             .collect();
         assert!(external.iter().any(|s| s.element == "country=FR" && s.observed < 0.5 * s.expected), "{external:?}");
         assert!(external.iter().all(|s| (cut_ms..cut_ms + 100 * 60_000).contains(&s.time_ms)), "{external:?}");
+    }
+
+    #[test]
+    fn a_restarted_pipeline_takes_back_what_it_learned() {
+        let sim = QoeSimulation::new(SimSpec::new(2, 3));
+        let dims: Vec<String> = DIMENSIONS.iter().map(|d| d.to_string()).collect();
+        let values: Vec<Vec<String>> =
+            sim.leaves.iter().map(|l| l.values().iter().map(|v| v.to_string()).collect()).collect();
+        let config = PipelineConfig { warmup_minutes: 1440, ..PipelineConfig::default() };
+        let mut first = AlarmPipeline::new(&dims, values.clone(), sim.time_ms(0), &[], config).unwrap();
+        for m in 0..1500 {
+            first.step(sim.minute(m)).unwrap();
+        }
+        let saved = first.snapshot();
+        // The restart meets its leaves in another order, half of them later.
+        let order: Vec<usize> = (0..values.len()).rev().collect();
+        let (now, later) = order.split_at(values.len() / 2);
+        let config = PipelineConfig { warmup_minutes: 7 * 1440, ..config };
+        let mut second =
+            AlarmPipeline::new(&dims, now.iter().map(|&i| values[i].clone()).collect(), sim.time_ms(1500), &[], config)
+                .unwrap();
+        let restored_now = second.restore(&saved).unwrap();
+        for &i in later {
+            second.add_leaf(values[i].clone()).unwrap();
+        }
+        assert!(restored_now > 0 && second.restoring.is_empty(), "{restored_now}");
+        assert_eq!(second.config.warmup_minutes, 7 * 1440 - 1500, "the warm-up goes on where it stopped");
+        for label in ["total", "cdn=B", "country=DE&isp=ISP-3", "app_version=5.2&device=android"] {
+            let (a, b) =
+                (first.catalogue.index_of_label(label).unwrap(), second.catalogue.index_of_label(label).unwrap());
+            for metric in [QoeMetric::Attempts, QoeMetric::RebufferingRatio] {
+                let (x, y) = (first.monitor.band(a, metric, 2000), second.monitor.band(b, metric, 2000));
+                assert_eq!(x, y, "{label} {metric:?}");
+            }
+        }
+        second.step(vec![Aggregate::default(); values.len()]).unwrap();
+        assert_eq!(crate::snapshot::decode(&second.snapshot()).unwrap().minutes, 1501);
+        assert_eq!(second.restore(&saved[..saved.len() - 2]), Err(PipelineError::Snapshot));
     }
 
     #[test]

@@ -219,5 +219,26 @@ fn posted_telemetry_raises_a_localized_alarm_that_is_acknowledged_and_survives_a
         .unwrap()
         .ends_with("(closed at restart: its pipeline stopped while it was open)"));
     assert_eq!(shown["acknowledged"]["note"], "CDN B paged");
+
+    // What the pipeline learned was saved at the stop and is taken back
+    // when telemetry flows again: no second warm-up.
+    assert!(data.join("alarm-state.bin").exists());
+    let lines: Vec<String> = (MINUTES..MINUTES + 5).flat_map(incident_minute).collect();
+    let res =
+        http.post(format!("{}/v1/telemetry", server.base)).bearer_auth(TOKEN).body(lines.join("\n")).send().unwrap();
+    assert_eq!(res.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let restored = loop {
+        let ready: serde_json::Value = http.get(format!("{}/readyz", server.base)).send().unwrap().json().unwrap();
+        let restored = ready["alarms"]["restored_series"].as_u64().unwrap();
+        if restored > 0 || Instant::now() > deadline {
+            assert_eq!(ready["alarms"]["failures"], 0, "{ready}");
+            break restored;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The total, each CDN and country and each pair: 9 elements × 7 metrics,
+    // of which the series that had learned enough to be saved.
+    assert!(restored >= 9 * 4, "{restored}");
     assert!(shown["chart"]["points"].as_array().unwrap().len() > 60);
 }

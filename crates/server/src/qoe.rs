@@ -21,6 +21,12 @@ use showrunner_telemetry_store::LeafWriter;
 
 use crate::notify::{Notification, Notifier};
 
+/// The pipeline's learned state, beside the alarm store.
+pub const SNAPSHOT_FILE: &str = "alarm-state.bin";
+
+/// Minutes between saves of the learned state (and at shutdown).
+const SNAPSHOT_EVERY: u32 = 60;
+
 /// Closed minutes queued for the pipeline at most.
 const QUEUE: usize = 256;
 /// Rejections described one by one in a response (all are counted).
@@ -51,6 +57,8 @@ pub struct QoeStats {
     pub alarms_opened: AtomicU64,
     /// Pipeline or store failures (each logged).
     pub failures: AtomicU64,
+    /// Series whose learned state was taken back from the last run.
+    pub restored_series: AtomicU64,
 }
 
 /// One refused record of a batch.
@@ -131,6 +139,7 @@ impl QoeService {
             stats: stats.clone(),
             notifier,
             run: format!("serve-{}-{}", chrono::Utc::now().timestamp_millis(), std::process::id()),
+            snapshot: db.with_file_name(SNAPSHOT_FILE),
         };
         let thread = std::thread::Builder::new()
             .name("alarm-pipeline".into())
@@ -231,6 +240,8 @@ struct Worker {
     stats: Arc<QoeStats>,
     notifier: Notifier,
     run: String,
+    /// Where the pipeline's learned state is saved.
+    snapshot: PathBuf,
 }
 
 impl Worker {
@@ -258,6 +269,31 @@ impl Worker {
             if let Err(e) = writer.flush() {
                 self.fail(e.to_string());
             }
+        }
+        self.save_snapshot();
+    }
+
+    /// Saves what the pipeline learned (under a temporary name, then
+    /// renamed, so a crash leaves the previous save whole).
+    fn save_snapshot(&self) {
+        let Some(p) = self.pipeline.as_ref() else { return };
+        let temporary = self.snapshot.with_extension("tmp");
+        let saved = std::fs::write(&temporary, p.snapshot()).and_then(|()| std::fs::rename(&temporary, &self.snapshot));
+        if let Err(e) = saved {
+            self.fail(format!("cannot save the learned state to {}: {e}", self.snapshot.display()));
+        }
+    }
+
+    /// Takes back what the last run saved, if anything.
+    fn restore_snapshot(&mut self) {
+        let Ok(bytes) = std::fs::read(&self.snapshot) else { return };
+        let Some(p) = self.pipeline.as_mut() else { return };
+        match p.restore(&bytes) {
+            Ok(n) => {
+                self.stats.restored_series.fetch_add(n as u64, Ordering::Relaxed);
+                tracing::info!(series = n, "learned state taken back from {}", self.snapshot.display());
+            }
+            Err(e) => self.fail(format!("{}: {e}; learning from scratch", self.snapshot.display())),
         }
     }
 
@@ -291,6 +327,7 @@ impl Worker {
                 Ok(p) => self.pipeline = Some(p),
                 Err(e) => return self.fail(e.to_string()),
             }
+            self.restore_snapshot();
         }
         let Some(p) = self.pipeline.as_mut() else { return };
         let step = match p.step(interval.leaves) {
@@ -298,6 +335,9 @@ impl Worker {
             Err(e) => return self.fail(e.to_string()),
         };
         self.stats.minutes.fetch_add(1, Ordering::Relaxed);
+        if p.minutes().is_multiple_of(SNAPSHOT_EVERY) {
+            self.save_snapshot();
+        }
         if let Err(e) = self.store.save_suppressed(&step.suppressed) {
             self.fail(e.to_string());
         }

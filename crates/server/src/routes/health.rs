@@ -33,6 +33,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
             "minutes_scored": s.minutes.load(Ordering::Relaxed),
             "opened": s.alarms_opened.load(Ordering::Relaxed),
             "failures": s.failures.load(Ordering::Relaxed),
+            "restored_series": s.restored_series.load(Ordering::Relaxed),
         },
     })))
 }
