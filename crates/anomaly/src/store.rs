@@ -215,64 +215,38 @@ impl AlarmStore {
     /// Writes an alarm of pipeline run `run` (inserting it, or updating
     /// everything but its acknowledgement); returns its id.
     pub fn save(&mut self, run: &str, a: &AlarmRecord) -> Result<i64, StoreError> {
-        let path = self.path.clone();
-        let fail = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(fail)?;
-        let existing: Option<i64> = tx
-            .query_row("SELECT id FROM alarms WHERE run = ?1 AND key = ?2", params![run, a.key as i64], |r| r.get(0))
-            .optional()
-            .map_err(fail)?;
-        let id = match existing {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE alarms SET last_ms = ?2, resolved_ms = ?3, level = ?4, severity = ?5, peak_z = ?6,
-                                       elements = ?7, metrics = ?8, summary = ?9, explanation = ?10, chart = ?11
-                     WHERE id = ?1",
-                    params![
-                        id,
-                        a.last_ms,
-                        a.resolved_ms,
-                        a.level.name(),
-                        a.severity,
-                        a.peak_z,
-                        json(&a.elements),
-                        json(&a.metrics),
-                        a.summary,
-                        a.explanation.as_ref().map(json),
-                        json(&a.chart),
-                    ],
-                )
-                .map_err(fail)?;
-                id
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO alarms (run, key, opened_ms, last_ms, resolved_ms, level, severity, peak_z, attempts,
-                                         elements, metrics, summary, explanation, chart)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                    params![
-                        run,
-                        a.key as i64,
-                        a.opened_ms,
-                        a.last_ms,
-                        a.resolved_ms,
-                        a.level.name(),
-                        a.severity,
-                        a.peak_z,
-                        a.attempts as i64,
-                        json(&a.elements),
-                        json(&a.metrics),
-                        a.summary,
-                        a.explanation.as_ref().map(json),
-                        json(&a.chart),
-                    ],
-                )
-                .map_err(fail)?;
-                tx.last_insert_rowid()
-            }
-        };
-        tx.commit().map_err(fail)?;
-        Ok(id)
+        // `id` is the rowid (no AUTOINCREMENT), so an insert that becomes an
+        // update uses up no id.
+        self.conn
+            .query_row(
+                "INSERT INTO alarms (run, key, opened_ms, last_ms, resolved_ms, level, severity, peak_z, attempts,
+                                     elements, metrics, summary, explanation, chart)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT (run, key) DO UPDATE SET
+                     last_ms = excluded.last_ms, resolved_ms = excluded.resolved_ms, level = excluded.level,
+                     severity = excluded.severity, peak_z = excluded.peak_z, elements = excluded.elements,
+                     metrics = excluded.metrics, summary = excluded.summary, explanation = excluded.explanation,
+                     chart = excluded.chart
+                 RETURNING id",
+                params![
+                    run,
+                    a.key as i64,
+                    a.opened_ms,
+                    a.last_ms,
+                    a.resolved_ms,
+                    a.level.name(),
+                    a.severity,
+                    a.peak_z,
+                    a.attempts as i64,
+                    json(&a.elements),
+                    json(&a.metrics),
+                    a.summary,
+                    a.explanation.as_ref().map(json),
+                    json(&a.chart),
+                ],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.fail(e))
     }
 
     /// Resolves every alarm still open: called when a pipeline starts,
