@@ -468,7 +468,14 @@ impl AlarmPipeline {
                 Some(_) => {}
             }
         }
-        let values: Vec<Vec<&str>> = self.leaf_values.iter().map(|l| l.iter().map(String::as_str).collect()).collect();
+        // The leaves' values are gathered only in a minute that localizes
+        // an alarm: with millions of leaves, not every minute.
+        let due = self.book.alarms.iter().any(|a| a.explanation.is_none() && minute == a.opened + EXPLAIN_AFTER);
+        let values: Vec<Vec<&str>> = if due {
+            self.leaf_values.iter().map(|l| l.iter().map(String::as_str).collect()).collect()
+        } else {
+            Vec::new()
+        };
         let mut explained: Vec<(usize, u32, QoeMetric, Option<usize>)> = Vec::new();
         for alarm in
             self.book.alarms.iter_mut().filter(|a| a.explanation.is_none() && minute == a.opened + EXPLAIN_AFTER)
