@@ -130,7 +130,7 @@ pub fn evaluate(
         let leaves = sim.minute(m);
         let elements = catalogue.aggregate(&leaves);
         history.push(m, leaves, QoeMetric::ALL.map(|metric| monitor.band(0, metric, m % 10_080).0));
-        let scores = monitor.score(m % 10_080, &elements);
+        let scores = monitor.score(m % 10_080, &elements, &catalogue);
         calendar.learn(m, &scores, &catalogue);
         if m < WARMUP_DAYS * 1440 {
             continue;

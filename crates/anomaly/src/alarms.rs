@@ -19,9 +19,10 @@
 //! 3. **low impact** — traffic within `min_traffic_change` of the forecast;
 //! 4. otherwise **actionable**.
 //!
-//! An actionable anomaly opens an alarm only when the two scorer families
-//! agree (forecast and derivative, same direction): magnitude alone is not
-//! enough. Once open, an alarm absorbs, within `merge_minutes`, every
+//! An actionable anomaly opens an alarm only when the three scorer families
+//! agree in direction — forecast, derivative (a sudden change, not a
+//! drift) and correlation (a deviation the element's siblings do not
+//! share, not a broad mild shift): magnitude alone is not enough. Once open, an alarm absorbs, within `merge_minutes`, every
 //! actionable anomaly of the same metric on an element sharing leaves with
 //! one of its elements (one incident seen at several cuboids) and of any
 //! metric on one of its elements (one incident seen in several metrics),
@@ -40,6 +41,9 @@ pub struct DetectConfig {
     pub z: f64,
     /// Derivative |z| for the families to agree.
     pub derivative_z: f64,
+    /// Correlation |z| (the deviation the siblings do not share) for the
+    /// families to agree.
+    pub correlation_z: f64,
     /// Relative traffic change below which a traffic anomaly is low impact.
     pub min_traffic_change: f64,
     /// Share of a region's parts that must deviate together for an
@@ -59,6 +63,7 @@ impl Default for DetectConfig {
         DetectConfig {
             z: 5.0,
             derivative_z: 4.0,
+            correlation_z: 3.0,
             min_traffic_change: 0.2,
             corroboration_share: 0.8,
             special_events: true,
@@ -237,8 +242,8 @@ impl AlarmBook {
                     a.severity = severity(a.peak_z, a.attempts);
                 }
                 None => {
-                    let agree =
-                        s.derivative_z.abs() >= c.derivative_z && s.derivative_z.signum() == s.forecast_z.signum();
+                    let agrees = |z: f64, threshold: f64| z.abs() >= threshold && z.signum() == s.forecast_z.signum();
+                    let agree = agrees(s.derivative_z, c.derivative_z) && agrees(s.correlation_z, c.correlation_z);
                     if c.special_events && !agree {
                         continue;
                     }
@@ -394,7 +399,17 @@ mod tests {
         observed: f64,
         expected: f64,
     ) -> SeriesScore {
-        SeriesScore { element, metric, observed, expected, sd: 1.0, forecast_z: z, derivative_z, attempts: 500 }
+        SeriesScore {
+            element,
+            metric,
+            observed,
+            expected,
+            sd: 1.0,
+            forecast_z: z,
+            derivative_z,
+            correlation_z: z,
+            attempts: 500,
+        }
     }
 
     #[test]
@@ -502,6 +517,12 @@ mod tests {
         let mut baseline = AlarmBook::default();
         baseline.step(10, &[slow], &c, &Calendar::default(), &DetectConfig { special_events: false, ..cfg });
         assert_eq!(baseline.alarms.len(), 1);
+        // A jump that DE×B's siblings share (all of DE or all of cdn=B
+        // moved with it): not this element's incident.
+        let shared =
+            SeriesScore { correlation_z: 1.0, ..score(de_b, QoeMetric::RebufferingRatio, 20.0, 15.0, 0.02, 0.004) };
+        book.step(10, &[shared], &c, &Calendar::default(), &cfg);
+        assert!(book.alarms.is_empty());
         // A jump opens one; the parent element's anomaly joins it; another
         // country's opens its own.
         book.step(

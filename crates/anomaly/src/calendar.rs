@@ -513,6 +513,7 @@ mod tests {
             sd: 10.0,
             forecast_z: -9.0,
             derivative_z: -9.0,
+            correlation_z: -9.0,
             attempts: 500,
         }
     }

@@ -87,7 +87,7 @@ impl QoeMetric {
     }
 
     /// Numerator and denominator of a ratio metric; `None` for additive ones.
-    fn parts(self, a: &Aggregate) -> Option<(f64, f64)> {
+    pub(crate) fn parts(self, a: &Aggregate) -> Option<(f64, f64)> {
         match self {
             QoeMetric::Attempts => None,
             QoeMetric::RebufferingRatio => Some((a.rebuffer_s, a.play_s + a.rebuffer_s)),

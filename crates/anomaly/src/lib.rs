@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod bytes;
 pub mod calendar;
 pub mod chart;
+pub mod correlation;
 pub mod detector;
 pub mod error;
 pub mod explain;

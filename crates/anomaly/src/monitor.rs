@@ -1,6 +1,6 @@
 //! Monitored series: every element of the chosen cuboids (the total, each
 //! dimension value, each pair of values…) × every QoE metric, aggregated
-//! from the leaves each interval and scored by two families of scorers:
+//! from the leaves each interval and scored by three families of scorers:
 //!
 //! - **forecast**: the [`Forecaster`]'s z-score, smoothed over the last
 //!   three intervals (one noisy minute is not an anomaly), with the
@@ -8,7 +8,9 @@
 //!   noise at low volume the forecast cannot know;
 //! - **derivative**: the jump of the mean of the last five values over the
 //!   mean of the thirty before, in the same spreads — a sudden change of
-//!   level, which a slow drift never makes.
+//!   level, which a slow drift never makes;
+//! - **correlation**: the part of the deviation that the element's
+//!   siblings (the rest of each parent) do not share ([`crate::correlation`]).
 //!
 //! A series is scored only above a minimum volume (attempts per interval
 //! of its element), so tiny cohorts do not alarm.
@@ -50,6 +52,8 @@ pub struct Catalogue {
     max_layer: usize,
     /// Each element's index.
     index: std::collections::HashMap<Element, usize>,
+    /// Each element's parents (see [`Catalogue::parents`]).
+    parents: Vec<Vec<u32>>,
 }
 
 impl Catalogue {
@@ -93,7 +97,7 @@ impl Catalogue {
             }
         }
         let index = elements.iter().cloned().enumerate().map(|(i, e)| (e, i)).collect();
-        Catalogue {
+        let mut catalogue = Catalogue {
             dims: dims.iter().map(|s| s.to_string()).collect(),
             values,
             leaves,
@@ -101,7 +105,10 @@ impl Catalogue {
             members,
             max_layer,
             index,
-        }
+            parents: Vec::new(),
+        };
+        catalogue.parents = catalogue.elements.iter().map(|e| catalogue.parents_of(e)).collect();
+        catalogue
     }
 
     /// Adds a leaf seen for the first time (`values` in dimension order)
@@ -129,6 +136,7 @@ impl Catalogue {
                 Some(&e) => self.members[e].push(id),
                 None => {
                     self.index.insert(element.clone(), self.elements.len());
+                    self.parents.push(self.parents_of(&element));
                     self.elements.push(element);
                     self.members.push(vec![id]);
                 }
@@ -172,6 +180,24 @@ impl Catalogue {
     /// The catalogue index of `element`, if it is monitored.
     pub fn index_of(&self, element: &Element) -> Option<usize> {
         self.index.get(element).copied()
+    }
+
+    /// The catalogue indices of element `element`'s parents: the element
+    /// with one of its dimensions released (the total for a one-dimension
+    /// element; none for the total).
+    pub fn parents(&self, element: usize) -> &[u32] {
+        &self.parents[element]
+    }
+
+    /// The monitored parents of `element`. Parents fix fewer dimensions, so
+    /// they are always added to the catalogue before their children.
+    fn parents_of(&self, element: &Element) -> Vec<u32> {
+        (0..element.0.len())
+            .filter_map(|skip| {
+                let pairs = element.0.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &p)| p);
+                self.index_of(&Element(pairs.collect())).map(|i| i as u32)
+            })
+            .collect()
     }
 
     /// The catalogue index of the element labelled `dim=value&…` (as
@@ -225,6 +251,9 @@ pub struct SeriesScore {
     pub forecast_z: f64,
     /// Level-jump score.
     pub derivative_z: f64,
+    /// The forecast z scaled by the share of the deviation the element's
+    /// siblings do not share (see [`crate::correlation`]).
+    pub correlation_z: f64,
     /// Attempts of the element this interval (the sessions at stake).
     pub attempts: u64,
 }
@@ -349,8 +378,9 @@ impl Monitor {
     /// scale, because at a few dozen attempts a minute a rate's noise is
     /// that of a small count, far from Gaussian. Every other metric's
     /// standard deviation is floored at 2% of its forecast, and traffic's
-    /// at the Poisson √expected.
-    pub fn score(&mut self, minute_of_week: u32, elements: &[Aggregate]) -> Vec<SeriesScore> {
+    /// at the Poisson √expected. `elements` are indexed as `catalogue`'s
+    /// elements, whose parents the correlation scorer compares with.
+    pub fn score(&mut self, minute_of_week: u32, elements: &[Aggregate], catalogue: &Catalogue) -> Vec<SeriesScore> {
         let mut out = Vec::new();
         for (e, agg) in elements.iter().enumerate() {
             for (k, &metric) in QoeMetric::ALL.iter().enumerate() {
@@ -386,10 +416,12 @@ impl Monitor {
                     sd,
                     forecast_z,
                     derivative_z: derivative,
+                    correlation_z: forecast_z,
                     attempts: agg.attempts,
                 });
             }
         }
+        crate::correlation::correlate(&mut out, elements, catalogue, self.config.min_attempts);
         out
     }
 }
@@ -457,7 +489,7 @@ mod tests {
         let elements = c.aggregate(&[agg.clone(), agg]);
         let mut scored = Vec::new();
         for minute in 0..1500 {
-            scored = m.score(minute, &elements);
+            scored = m.score(minute, &elements, &c);
         }
         let b = c.index_of_label("cdn=B").unwrap();
         assert!(scored.iter().any(|s| s.element == b && s.metric == QoeMetric::Attempts && s.observed == 50.0));

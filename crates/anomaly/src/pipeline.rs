@@ -205,6 +205,8 @@ pub struct SuppressedRecord {
     pub forecast_z: f64,
     /// Derivative z.
     pub derivative_z: f64,
+    /// Correlation z (the deviation the siblings do not share).
+    pub correlation_z: f64,
     /// Attempts of the element.
     pub attempts: u64,
     /// Why it was suppressed.
@@ -435,7 +437,7 @@ impl AlarmPipeline {
         }
         let forecast = QoeMetric::ALL.map(|metric| self.monitor.band(0, metric, mow).0);
         self.history.push(minute, leaves, forecast);
-        let scores = self.monitor.score(mow, &elements);
+        let scores = self.monitor.score(mow, &elements, &self.catalogue);
         self.calendar.learn(minute, &scores, &self.catalogue);
         let mut step = Step::default();
         if minute < self.config.warmup_minutes {
@@ -539,6 +541,7 @@ impl AlarmPipeline {
                 expected: s.score.expected,
                 forecast_z: s.score.forecast_z,
                 derivative_z: s.score.derivative_z,
+                correlation_z: s.score.correlation_z,
                 attempts: s.score.attempts,
                 class: s.class,
             })

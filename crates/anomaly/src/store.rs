@@ -184,7 +184,8 @@ CREATE TABLE IF NOT EXISTS suppressed (
     forecast_z REAL,
     derivative_z REAL,
     attempts INTEGER NOT NULL,
-    class TEXT NOT NULL
+    class TEXT NOT NULL,
+    correlation_z REAL
 );
 CREATE INDEX IF NOT EXISTS suppressed_time ON suppressed (time_ms);
 CREATE TABLE IF NOT EXISTS calendar (
@@ -205,6 +206,7 @@ impl AlarmStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
+        add_columns_of_later_versions(&conn).map_err(fail)?;
         Ok(AlarmStore { path: path.to_path_buf(), conn })
     }
 
@@ -276,8 +278,8 @@ impl AlarmStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO suppressed (time_ms, element, metric, observed, expected, forecast_z, derivative_z,
-                                             attempts, class)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                             attempts, class, correlation_z)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(fail)?;
             for s in records {
@@ -292,6 +294,7 @@ impl AlarmStore {
                         s.derivative_z,
                         s.attempts as i64,
                         json(&s.class),
+                        s.correlation_z,
                     ])
                     .map_err(fail)?;
             }
@@ -348,7 +351,8 @@ impl AlarmStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT rowid, time_ms, element, metric, observed, expected, forecast_z, derivative_z, attempts, class
+                "SELECT rowid, time_ms, element, metric, observed, expected, forecast_z, derivative_z, attempts, class,
+                        correlation_z
                  FROM suppressed WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY time_ms, rowid LIMIT ?3",
             )
             .map_err(|e| self.fail(e))?;
@@ -364,6 +368,7 @@ impl AlarmStore {
                         expected: real(r.get(5)?),
                         forecast_z: real(r.get(6)?),
                         derivative_z: real(r.get(7)?),
+                        correlation_z: real(r.get(10)?),
                         attempts: r.get::<_, i64>(8)? as u64,
                         class: Classification::Actionable,
                     },
@@ -455,6 +460,17 @@ impl AlarmStore {
 }
 
 /// A stored real (SQLite keeps NaN as NULL).
+/// Adds the columns that stores written by earlier versions lack (the
+/// schema's `CREATE TABLE IF NOT EXISTS` leaves an existing table as it is).
+fn add_columns_of_later_versions(conn: &Connection) -> rusqlite::Result<()> {
+    let has_correlation =
+        conn.prepare("SELECT 1 FROM pragma_table_info('suppressed') WHERE name = 'correlation_z'")?.exists([])?;
+    if !has_correlation {
+        conn.execute_batch("ALTER TABLE suppressed ADD COLUMN correlation_z REAL")?;
+    }
+    Ok(())
+}
+
 fn real(v: Option<f64>) -> f64 {
     v.unwrap_or(f64::NAN)
 }
@@ -593,8 +609,17 @@ mod tests {
     }
 
     #[test]
-    fn suppressions_are_kept_with_their_reason() {
+    fn suppressions_are_kept_with_their_reason_also_in_a_store_of_an_earlier_version() {
         let dir = tempfile::tempdir().unwrap();
+        // The suppressed table as it was before the correlation scorer.
+        Connection::open(dir.path().join("s.db"))
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE suppressed (time_ms INTEGER NOT NULL, element TEXT NOT NULL, metric TEXT NOT NULL,
+                 observed REAL, expected REAL, forecast_z REAL, derivative_z REAL, attempts INTEGER NOT NULL,
+                 class TEXT NOT NULL)",
+            )
+            .unwrap();
         let mut store = AlarmStore::open(&dir.path().join("s.db")).unwrap();
         let s = |t: i64, class| SuppressedRecord {
             time_ms: t,
@@ -604,6 +629,7 @@ mod tests {
             expected: 1000.0,
             forecast_z: -20.0,
             derivative_z: -15.0,
+            correlation_z: -18.0,
             attempts: 350,
             class,
         };
@@ -616,6 +642,7 @@ mod tests {
         let got = store.suppressed(0, 100_000, 10).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].class, Classification::External { agreeing: 0.93 });
+        assert_eq!(got[0].correlation_z, -18.0);
         assert_eq!(
             store.suppressed(0, i64::MAX, 10).unwrap()[1].class,
             Classification::Anticipated { event: "match".into() }
