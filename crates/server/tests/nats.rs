@@ -1,13 +1,16 @@
-//! Telemetry over a real `nats-server` (Debian's package, started on a
-//! free loopback port): a request gets the ingest report as its reply.
+//! NATS both ways against a real `nats-server` (Debian's package, started
+//! on a free loopback port): telemetry in — a request gets the ingest
+//! report as its reply — and alarm notifications out, kept once in
+//! JetStream when the server has it, published on core NATS when not.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_server::nats::NatsConfig;
-use showrunner_server::notify::NotifyConfig;
+use showrunner_server::notify::{start, NatsSinkConfig, Notification, NotifyConfig};
 use showrunner_server::{state, ServerConfig};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
 
@@ -24,7 +27,8 @@ impl Drop for NatsServer {
     }
 }
 
-fn nats_server() -> NatsServer {
+/// A `nats-server` with extra `args` (e.g. `-js` for JetStream).
+fn nats_server(args: &[&str]) -> NatsServer {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let binary = ["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"]
         .into_iter()
@@ -32,6 +36,7 @@ fn nats_server() -> NatsServer {
         .expect("nats-server is installed (make deps)");
     let child = Command::new(binary)
         .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -51,7 +56,7 @@ fn record(t: i64, cdn: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_published_as_a_request_is_ingested_and_answered() {
     use std::io::Write;
-    let nats = nats_server();
+    let nats = nats_server(&[]);
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig { data_dir: dir.path().to_path_buf(), ..ServerConfig::default() };
     let telemetry = TelemetryConfig {
@@ -96,4 +101,93 @@ async fn an_unreachable_server_is_named() {
     let settings = NatsConfig { url: Some(url.clone()), ..NatsConfig::default() };
     let err = showrunner_server::nats::start(&settings, app.qoe.clone()).await.unwrap_err();
     assert!(err.starts_with(&format!("cannot reach NATS at {url}")), "{err}");
+}
+
+fn sink(url: &str) -> NotifyConfig {
+    let nats = NatsSinkConfig {
+        url: url.into(),
+        subject: "showrunner.alarms".into(),
+        stream: "SHOWRUNNER_ALARMS".into(),
+        retries: 3,
+        events: vec!["alarm.opened".into(), "alarm.resolved".into()],
+    };
+    NotifyConfig { nats: vec![nats], ..NotifyConfig::default() }
+}
+
+fn notification(event: &str) -> Notification {
+    Notification {
+        event: event.into(),
+        id: 12,
+        at_ms: 1_794_341_700_000,
+        level: "major".into(),
+        summary: "error_rate 0.31 against 0.02 expected on cdn=B&country=DE".into(),
+        explanation: None,
+        url: "/v1/alarms/12".into(),
+    }
+}
+
+/// Queues `events` in order from outside the runtime, as the pipeline does.
+async fn send(config: &NotifyConfig, events: &[&str]) {
+    let (stream, _) = tokio::sync::broadcast::channel(16);
+    let notifier = start(config, stream);
+    let batch: Vec<Notification> = events.iter().map(|e| notification(e)).collect();
+    tokio::task::spawn_blocking(move || batch.into_iter().for_each(|n| notifier.send_blocking(n))).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_kept_once_in_jetstream_in_order_on_their_subjects() {
+    let store = tempfile::tempdir().unwrap();
+    let nats = nats_server(&["-js", "-sd", store.path().to_str().unwrap()]);
+    // Opened twice (a retry after a lost acknowledgement looks the same),
+    // localized (not asked for), then resolved.
+    send(&sink(&nats.url), &["alarm.opened", "alarm.opened", "alarm.localized", "alarm.resolved"]).await;
+
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url.as_str()).await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        if let Ok(mut s) = js.get_stream("SHOWRUNNER_ALARMS").await {
+            if s.info().await.unwrap().state.messages >= 2 {
+                break s;
+            }
+        }
+        assert!(Instant::now() < deadline, "the stream did not get both notifications");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stream.info().await.unwrap().state.messages, 2, "the duplicate is dropped, localized not sent");
+    let first = stream.get_raw_message(1).await.unwrap();
+    assert_eq!(first.subject.as_str(), "showrunner.alarms.opened");
+    assert_eq!(first.headers.get("Nats-Msg-Id").unwrap().as_str(), "12-alarm.opened");
+    assert_eq!(serde_json::from_slice::<Notification>(&first.payload).unwrap(), notification("alarm.opened"));
+    let second = stream.get_raw_message(2).await.unwrap();
+    assert_eq!(second.subject.as_str(), "showrunner.alarms.resolved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_jetstream_notifications_go_out_on_core_nats() {
+    let nats = nats_server(&[]);
+    let client = async_nats::connect(nats.url.as_str()).await.unwrap();
+    let mut subscriber = client.subscribe("showrunner.alarms.>").await.unwrap();
+    client.flush().await.unwrap();
+    send(&sink(&nats.url), &["alarm.opened"]).await;
+    let message = tokio::time::timeout(Duration::from_secs(10), subscriber.next()).await.unwrap().unwrap();
+    assert_eq!(message.subject.as_str(), "showrunner.alarms.opened");
+    assert_eq!(message.headers.unwrap().get("Showrunner-Event").unwrap().as_str(), "alarm.opened");
+    assert_eq!(serde_json::from_slice::<Notification>(&message.payload).unwrap(), notification("alarm.opened"));
+}
+
+#[test]
+fn bad_nats_sinks_are_named() {
+    let mut config = sink("http://127.0.0.1:4222");
+    assert!(config.validate().unwrap_err().starts_with("notify.nats[0].url `http://127.0.0.1:4222`: must be nats://"));
+    config.nats[0].url = "nats://127.0.0.1:4222".into();
+    assert!(config.validate().is_ok());
+    config.nats[0].subject = "showrunner.*".into();
+    assert!(config.validate().unwrap_err().contains("no wildcards"));
+    config.nats[0].subject = "showrunner.alarms".into();
+    config.nats[0].stream = "ALARMS.V1".into();
+    assert!(config.validate().unwrap_err().contains("notify.nats[0].stream `ALARMS.V1`"));
+    config.nats[0].stream = "ALARMS".into();
+    config.nats[0].events = vec!["alarm.exploded".into()];
+    assert!(config.validate().unwrap_err().contains("`alarm.exploded` is not one of"));
 }

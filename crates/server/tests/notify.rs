@@ -59,7 +59,7 @@ async fn a_failed_delivery_is_retried_signed_with_the_same_key() {
         events: vec!["alarm.opened".into()],
     };
     let (events, mut subscriber) = tokio::sync::broadcast::channel(16);
-    let notifier = start(&NotifyConfig { webhook: vec![hook] }, events);
+    let notifier = start(&NotifyConfig { webhook: vec![hook], ..NotifyConfig::default() }, events);
     let n = opened();
     let sender = notifier.clone();
     let sent = n.clone();
@@ -89,7 +89,7 @@ async fn hooks_get_only_the_events_they_asked_for() {
     let (url, seen) = receiver().await;
     let hook = WebhookConfig { url, secret: None, timeout_s: 2.0, retries: 0, events: vec!["alarm.resolved".into()] };
     let (events, mut subscriber) = tokio::sync::broadcast::channel(16);
-    let notifier = start(&NotifyConfig { webhook: vec![hook] }, events);
+    let notifier = start(&NotifyConfig { webhook: vec![hook], ..NotifyConfig::default() }, events);
     let sender = notifier.clone();
     tokio::task::spawn_blocking(move || sender.send_blocking(opened())).await.unwrap();
     subscriber.recv().await.unwrap();
