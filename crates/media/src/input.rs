@@ -2,6 +2,9 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
 use ffmpeg_next::{codec, decoder, format, frame, media, software, Dictionary, Packet, Rational};
 
@@ -10,6 +13,7 @@ use crate::error::{describe, MediaError, EAGAIN};
 use crate::signal::{DecoderSignal, SignalKind, StreamKind};
 use crate::timeline::Timeline;
 use crate::video::{has_luma8, VideoFrame};
+use crate::watchdog::Watchdog;
 
 /// How to open an input.
 #[derive(Debug, Clone)]
@@ -24,13 +28,17 @@ pub struct OpenOptions {
     /// Decoder threads per stream; 0 lets FFmpeg pick (one per core), 1 decodes
     /// on the calling thread only.
     pub threads: usize,
-    /// Network read/open timeout in seconds for URLs.
+    /// For URLs: seconds without a packet after which opening or reading
+    /// gives up with an error (a stalled live input), whatever the protocol.
     pub network_timeout_s: f64,
+    /// Set it (from any thread) to make a blocked open or read give up at
+    /// once: a stream deleted or a server stopping.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { video: true, audio: true, chroma: false, threads: 0, network_timeout_s: 10.0 }
+        OpenOptions { video: true, audio: true, chroma: false, threads: 0, network_timeout_s: 10.0, cancel: None }
     }
 }
 
@@ -78,7 +86,10 @@ struct AudioState {
 /// An open input: call [`MediaInput::next_item`] until it returns `Ok(None)`.
 pub struct MediaInput {
     name: String,
+    /// Declared before `watchdog`: the context, whose interrupt callback
+    /// reads the watchdog, is dropped first.
     ctx: format::context::Input,
+    watchdog: Arc<Watchdog>,
     info: MediaInfo,
     start_s: f64,
     video: Option<VideoState>,
@@ -87,6 +98,44 @@ pub struct MediaInput {
     last_pts_s: f64,
     eof: bool,
     is_file: bool,
+}
+
+/// `avformat_open_input` and `avformat_find_stream_info` with `options` and
+/// the watchdog as interrupt callback (ffmpeg-next offers either one, not
+/// both).
+fn open_format(
+    input: &str,
+    options: Dictionary,
+    watchdog: &Arc<Watchdog>,
+) -> Result<format::context::Input, ffmpeg_next::Error> {
+    use ffmpeg_next::ffi::{
+        avformat_alloc_context, avformat_close_input, avformat_find_stream_info, avformat_open_input,
+    };
+    let path = std::ffi::CString::new(input).map_err(|_| ffmpeg_next::Error::InvalidData)?;
+    // SAFETY: the context is allocated here and either handed to
+    // `Input::wrap` (which owns and frees it) or freed by FFmpeg on a failed
+    // open / by `avformat_close_input` on a failed probe. The options
+    // dictionary is taken back and freed by `Dictionary::own`. The interrupt
+    // callback's watchdog outlives the context (see `MediaInput`).
+    unsafe {
+        let mut ps = avformat_alloc_context();
+        if ps.is_null() {
+            return Err(ffmpeg_next::Error::Other { errno: ffmpeg_next::util::error::ENOMEM });
+        }
+        (*ps).interrupt_callback = watchdog.callback();
+        let mut opts = options.disown();
+        let res = avformat_open_input(&mut ps, path.as_ptr(), std::ptr::null(), &mut opts);
+        Dictionary::own(opts);
+        if res < 0 {
+            return Err(ffmpeg_next::Error::from(res));
+        }
+        let res = avformat_find_stream_info(ps, std::ptr::null_mut());
+        if res < 0 {
+            avformat_close_input(&mut ps);
+            return Err(ffmpeg_next::Error::from(res));
+        }
+        Ok(format::context::Input::wrap(ps))
+    }
 }
 
 fn seconds(ts: i64, tb: Rational) -> f64 {
@@ -116,8 +165,13 @@ impl MediaInput {
             let micros = ((options.network_timeout_s.max(0.1)) * 1e6) as i64;
             dict.set("rw_timeout", &micros.to_string());
         }
-        let ctx = format::input_with_dictionary(&input, dict)
-            .map_err(|e| MediaError::Open { input: input.to_string(), reason: describe(&e) })?;
+        let stall = is_url.then(|| Duration::from_secs_f64(options.network_timeout_s.max(0.1)));
+        let watchdog = Watchdog::new(options.cancel.clone(), stall);
+        watchdog.progress();
+        let ctx = open_format(input, dict, &watchdog).map_err(|e| {
+            let reason = if watchdog.cancelled() { "cancelled".to_string() } else { describe(&e) };
+            MediaError::Open { input: input.to_string(), reason }
+        })?;
 
         // SAFETY: reading a plain field of the open format context.
         let start_time = unsafe { (*ctx.as_ptr()).start_time };
@@ -182,6 +236,7 @@ impl MediaInput {
         Ok(MediaInput {
             name: input.to_string(),
             ctx,
+            watchdog,
             info,
             start_s,
             video,
@@ -229,6 +284,7 @@ impl MediaInput {
         let mut packet = Packet::empty();
         match packet.read(&mut self.ctx) {
             Ok(()) => {
+                self.watchdog.progress();
                 self.decode_packet(&packet);
                 Ok(())
             }
@@ -246,7 +302,8 @@ impl MediaInput {
                     // end of a damaged file and say so through the truncation check.
                     self.check_truncation()?;
                 }
-                Err(MediaError::Read { input: self.name.clone(), at_s: self.last_pts_s, reason: describe(&e) })
+                let reason = if self.watchdog.cancelled() { "cancelled".to_string() } else { describe(&e) };
+                Err(MediaError::Read { input: self.name.clone(), at_s: self.last_pts_s, reason })
             }
         }
     }

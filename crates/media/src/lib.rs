@@ -27,6 +27,7 @@ mod input;
 mod signal;
 mod timeline;
 mod video;
+mod watchdog;
 
 /// The FFmpeg bindings, re-exported so that callers building frames of
 /// their own (benchmarks, thumbnails) use the same version.

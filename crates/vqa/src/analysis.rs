@@ -115,6 +115,23 @@ impl Analysis {
         &self.events
     }
 
+    /// Takes the events closed so far, so that a pipeline that never ends
+    /// (a live stream) does not keep them all.
+    pub fn take_events(&mut self) -> Vec<DefectEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Defects under way that are already long enough to report: their
+    /// type and start (media seconds).
+    pub fn confirmed_open(&self) -> Vec<(DefectType, f64)> {
+        self.detectors.iter().filter_map(|d| d.confirmed_open().map(|start| (d.kind(), start))).collect()
+    }
+
+    /// Counts of what was decoded so far.
+    pub fn stats(&self) -> &InputStats {
+        &self.stats
+    }
+
     /// Ends the input: closes open events and collects the summaries.
     pub fn finish(mut self) -> AnalysisReport {
         for d in &mut self.detectors {

@@ -25,6 +25,14 @@ pub trait Detector: Send {
     /// A demuxer or decoder damage signal.
     fn on_signal(&mut self, _signal: &DecoderSignal, _out: &mut Vec<DefectEvent>) {}
 
+    /// Start (media seconds) of a defect under way that is already long
+    /// enough to report, so a live stream can announce it before it ends;
+    /// `None` when there is none, or when the detector judges only at the
+    /// end (desync).
+    fn confirmed_open(&self) -> Option<f64> {
+        None
+    }
+
     /// The input ended: close whatever is open.
     fn finish(&mut self, out: &mut Vec<DefectEvent>);
 

@@ -68,6 +68,13 @@ impl IntervalTracker {
         self.open.map(|(s, _)| s)
     }
 
+    /// Start of the open interval once it is long enough to be reported:
+    /// a defect confirmed while it still lasts (live streams announce it
+    /// then, not when it ends).
+    pub fn confirmed_since(&self) -> Option<f64> {
+        self.open.filter(|(start, end)| end - start + 1e-9 >= self.min_duration_s).map(|(start, _)| start)
+    }
+
     /// Ends the input: closes any open interval that is long enough.
     pub fn finish(&mut self) -> Option<(f64, f64)> {
         self.close()

@@ -11,6 +11,7 @@ pub mod detectors;
 pub mod eval;
 pub mod features;
 pub mod interval;
+pub mod live;
 pub mod pixels;
 #[cfg(test)]
 mod testing;
@@ -18,3 +19,4 @@ mod testing;
 pub use analysis::{analyze, Analysis, AnalysisReport, InputStats};
 pub use config::VqaConfig;
 pub use detector::Detector;
+pub use live::{DefectChange, LiveAnalysis};

@@ -190,6 +190,10 @@ impl Detector for FreezeDetector {
         }
     }
 
+    fn confirmed_open(&self) -> Option<f64> {
+        self.tracker.confirmed_since()
+    }
+
     fn finish(&mut self, out: &mut Vec<DefectEvent>) {
         if let (Some(iv), Some(run)) = (self.tracker.finish(), self.run.take()) {
             self.emit(iv, run, out);

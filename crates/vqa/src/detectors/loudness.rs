@@ -150,6 +150,10 @@ impl Detector for LoudnessDetector {
         }
     }
 
+    fn confirmed_open(&self) -> Option<f64> {
+        self.tracker.confirmed_since()
+    }
+
     fn finish(&mut self, out: &mut Vec<DefectEvent>) {
         if let Some(iv) = self.tracker.finish() {
             self.emit(iv, out);

@@ -109,6 +109,10 @@ impl Detector for SilenceDetector {
         }
     }
 
+    fn confirmed_open(&self) -> Option<f64> {
+        self.tracker.confirmed_since()
+    }
+
     fn finish(&mut self, out: &mut Vec<DefectEvent>) {
         if let Some(iv) = self.tracker.finish() {
             self.emit(iv, out);
