@@ -98,6 +98,7 @@ pub struct MediaInput {
     last_pts_s: f64,
     eof: bool,
     is_file: bool,
+    bytes_read: u64,
 }
 
 /// `avformat_open_input` and `avformat_find_stream_info` with `options` and
@@ -168,9 +169,9 @@ impl MediaInput {
         let stall = is_url.then(|| Duration::from_secs_f64(options.network_timeout_s.max(0.1)));
         let watchdog = Watchdog::new(options.cancel.clone(), stall);
         watchdog.progress();
-        let ctx = open_format(input, dict, &watchdog).map_err(|e| {
-            let reason = if watchdog.cancelled() { "cancelled".to_string() } else { describe(&e) };
-            MediaError::Open { input: input.to_string(), reason }
+        let ctx = open_format(input, dict, &watchdog).map_err(|e| MediaError::Open {
+            input: input.to_string(),
+            reason: watchdog.verdict().unwrap_or_else(|| describe(&e)),
         })?;
 
         // SAFETY: reading a plain field of the open format context.
@@ -245,6 +246,7 @@ impl MediaInput {
             last_pts_s: 0.0,
             eof: false,
             is_file: !is_url || input.starts_with("file:"),
+            bytes_read: 0,
         })
     }
 
@@ -256,6 +258,11 @@ impl MediaInput {
     /// The input's name as given to [`MediaInput::open`].
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Bytes of the packets read so far (the input bitrate's numerator).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
     }
 
     /// Media time of the latest item read, for progress reporting.
@@ -282,9 +289,17 @@ impl MediaInput {
 
     fn read_more(&mut self) -> Result<(), MediaError> {
         let mut packet = Packet::empty();
-        match packet.read(&mut self.ctx) {
+        let read = packet.read(&mut self.ctx);
+        if let Some(reason) = self.watchdog.verdict() {
+            // Given up: what a demuxer hands over after the interrupt (the
+            // data it had buffered) is not fresh media.
+            self.eof = true;
+            return Err(MediaError::Read { input: self.name.clone(), at_s: self.last_pts_s, reason });
+        }
+        match read {
             Ok(()) => {
                 self.watchdog.progress();
+                self.bytes_read += packet.size() as u64;
                 self.decode_packet(&packet);
                 Ok(())
             }
@@ -302,8 +317,7 @@ impl MediaInput {
                     // end of a damaged file and say so through the truncation check.
                     self.check_truncation()?;
                 }
-                let reason = if self.watchdog.cancelled() { "cancelled".to_string() } else { describe(&e) };
-                Err(MediaError::Read { input: self.name.clone(), at_s: self.last_pts_s, reason })
+                Err(MediaError::Read { input: self.name.clone(), at_s: self.last_pts_s, reason: describe(&e) })
             }
         }
     }

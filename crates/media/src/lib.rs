@@ -24,7 +24,9 @@
 mod audio;
 mod error;
 mod input;
+mod reconnect;
 mod signal;
+mod thumbnail;
 mod timeline;
 mod video;
 mod watchdog;
@@ -36,7 +38,9 @@ pub use ffmpeg_next;
 pub use audio::AudioChunk;
 pub use error::MediaError;
 pub use input::{MediaInfo, MediaInput, MediaItem, OpenOptions};
+pub use reconnect::{LiveEvent, LiveSource};
 pub use signal::{DecoderSignal, SignalKind, StreamKind};
+pub use thumbnail::{ThumbnailError, Thumbnailer};
 pub use video::{FrameErrors, Plane, VideoFrame};
 
 /// Initialises FFmpeg once per process and silences its own logging, which

@@ -39,12 +39,27 @@ impl Watchdog {
         self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
-    fn expired(&self) -> bool {
-        let stalled = self.stall.is_some_and(|stall| {
+    /// Whether no progress came for the stall timeout.
+    pub(crate) fn stalled(&self) -> bool {
+        self.stall.is_some_and(|stall| {
             let since = self.epoch.elapsed().as_millis() as u64 - self.last_progress_ms.load(Ordering::Relaxed);
             since > stall.as_millis() as u64
-        });
-        stalled || self.cancelled()
+        })
+    }
+
+    /// Why FFmpeg was (or would be) told to give up, if it was.
+    pub(crate) fn verdict(&self) -> Option<String> {
+        if self.cancelled() {
+            Some("cancelled".into())
+        } else if self.stalled() {
+            Some(format!("no data for {:.1} s", self.stall.unwrap_or_default().as_secs_f64()))
+        } else {
+            None
+        }
+    }
+
+    fn expired(&self) -> bool {
+        self.stalled() || self.cancelled()
     }
 
     /// The callback and opaque pointer for `AVFormatContext.interrupt_callback`.

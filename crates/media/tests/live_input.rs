@@ -19,8 +19,10 @@ fn a_silent_udp_input_gives_up_after_its_timeout() {
     let url = silent_udp_url();
     let started = Instant::now();
     let options = OpenOptions { network_timeout_s: 1.0, ..OpenOptions::default() };
-    let Err(MediaError::Open { input, .. }) = MediaInput::open(&url, &options) else { panic!("opened a silent input") };
-    assert_eq!(input, url);
+    let Err(MediaError::Open { input, reason }) = MediaInput::open(&url, &options) else {
+        panic!("opened a silent input")
+    };
+    assert_eq!((input, reason.as_str()), (url, "no data for 1.0 s"));
     // Given up on the watchdog's second, not on FFmpeg's own probing or
     // never (a generous bound: this is about not hanging).
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
