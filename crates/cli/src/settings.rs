@@ -74,6 +74,13 @@ impl ConfigArgs {
         Ok(notify)
     }
 
+    /// The `[streams]` section (live streams) with all overrides applied.
+    pub fn streams(&self) -> Result<showrunner_live::StreamsConfig> {
+        let streams: showrunner_live::StreamsConfig = self.section("streams", "stream")?;
+        streams.validate().map_err(anyhow::Error::msg)?;
+        Ok(streams)
+    }
+
     /// The `[nats]` section with all overrides applied.
     pub fn nats(&self) -> Result<NatsConfig> {
         self.section("nats", "NATS")

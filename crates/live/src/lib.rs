@@ -8,12 +8,14 @@
 //! and stops the pipelines as the registry changes, and serves what the
 //! API shows.
 
+pub mod config;
 pub mod monitor;
 pub mod spec;
 pub mod status;
 pub mod store;
 pub mod worker;
 
+pub use config::StreamsConfig;
 pub use monitor::{LiveError, Monitor, MonitorSettings, Shard, StreamView};
 pub use spec::{InputPolicy, StreamPatch, StreamRequest, StreamSpec};
 pub use status::{StreamState, StreamStatus};

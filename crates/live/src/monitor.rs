@@ -85,7 +85,7 @@ pub struct StreamView {
 }
 
 /// How the monitor runs.
-#[derive(Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MonitorSettings {
     /// The pipelines' shared settings.
     pub pipeline: PipelineSettings,
@@ -95,6 +95,9 @@ pub struct MonitorSettings {
     pub policy: InputPolicy,
     /// This copy's shard.
     pub shard: Shard,
+    /// The detectors this copy runs (`--detectors`), of those each stream
+    /// asks for; `None`: all.
+    pub detectors: Option<Vec<showrunner_core::DefectType>>,
 }
 
 struct Running {
@@ -145,9 +148,18 @@ impl Monitor {
         Ok(monitor)
     }
 
-    /// Starts `spec`'s pipeline if it is this copy's.
+    /// Starts `spec`'s pipeline if it is this copy's, with the detectors
+    /// both it and this copy run.
     fn launch(&self, spec: StreamSpec) {
         if !self.settings.shard.owns(&spec.id) {
+            return;
+        }
+        let mut run = spec.clone();
+        if let Some(mine) = &self.settings.detectors {
+            run.detectors.retain(|d| mine.contains(d));
+        }
+        if run.detectors.is_empty() {
+            tracing::info!(stream = %spec.id, "none of its detectors runs in this copy");
             return;
         }
         let vqa = match spec.vqa(&self.settings.vqa) {
@@ -164,10 +176,10 @@ impl Monitor {
             tile: Arc::default(),
             cancel: Arc::new(AtomicBool::new(false)),
         };
-        let (thread_spec, thread_shared, pipeline) = (spec.clone(), shared.clone(), self.settings.pipeline.clone());
+        let (thread_shared, pipeline) = (shared.clone(), self.settings.pipeline.clone());
         let thread = std::thread::Builder::new()
             .name(format!("stream {}", spec.id))
-            .spawn(move || worker::run(thread_spec, vqa, pipeline, thread_shared));
+            .spawn(move || worker::run(run, vqa, pipeline, thread_shared));
         match thread {
             Ok(handle) => {
                 let id = spec.id.clone();

@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use showrunner_core::DefectType;
-use showrunner_live::{
-    DefectNotice, InputPolicy, Monitor, MonitorSettings, PipelineSettings, Shard, StreamRequest, INPUT_LOSS,
-};
+use showrunner_live::{DefectNotice, Monitor, MonitorSettings, StreamRequest, INPUT_LOSS};
 
 type Seen = Arc<Mutex<Vec<(Instant, DefectNotice)>>>;
 
@@ -55,12 +53,7 @@ fn a_live_udp_stream_reports_a_freeze_while_it_lasts_and_input_loss_when_cut() {
     let dir = tempfile::tempdir().unwrap();
     let seen: Seen = Arc::default();
     let sink = seen.clone();
-    let settings = MonitorSettings {
-        pipeline: PipelineSettings::default(),
-        vqa: Default::default(),
-        policy: InputPolicy::default(),
-        shard: Shard::default(),
-    };
+    let settings = MonitorSettings::default();
     let monitor = Monitor::start(
         &dir.path().join("live.db"),
         settings,

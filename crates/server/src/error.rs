@@ -57,6 +57,33 @@ impl From<showrunner_anomaly::store::StoreError> for ApiError {
     }
 }
 
+impl From<showrunner_live::LiveError> for ApiError {
+    fn from(e: showrunner_live::LiveError) -> Self {
+        use showrunner_live::LiveError;
+        match e {
+            LiveError::Invalid(_) => ApiError::bad_request(e.to_string()),
+            LiveError::Conflict(_) => ApiError::conflict(e.to_string()),
+            LiveError::NotFound(_) => ApiError::not_found(e.to_string()),
+            LiveError::Store(_) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    /// A body that is too large is a 413; any other unreadable body a 400.
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "too_large",
+                message: format!("body: {}", e.body_text()),
+            }
+        } else {
+            ApiError::bad_request(format!("body: {}", e.body_text()))
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});

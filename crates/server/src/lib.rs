@@ -1,10 +1,17 @@
 //! `showrunner serve`: the HTTP API (axum) in front of the components, in
 //! one process.
 //!
-//! Today it carries the QoE path: `POST /v1/telemetry` feeds live ingest,
-//! whose closed minutes go in memory to the alarm pipeline; `/v1/alarms`
-//! serves what the pipeline raised, with localization and chart, and takes
-//! acknowledgements; `/v1/suppressed` keeps suppression auditable.
+//! Live streams: `/v1/streams` registers the streams to watch, each with
+//! its pipeline in this process (`showrunner-live`); `/v1/defects` is their
+//! defect history with a thumbnail of each defect's start; `/metrics` has
+//! their figures for Prometheus.
+//!
+//! QoE: `POST /v1/telemetry` feeds live ingest, whose closed minutes go in
+//! memory to the alarm pipeline; `/v1/alarms` serves what the pipeline
+//! raised, with localization and chart, and takes acknowledgements;
+//! `/v1/suppressed` keeps suppression auditable.
+//!
+//! Both notify through the same sinks (`notify`).
 //!
 //! Security defaults: it listens on 127.0.0.1; every state-changing
 //! endpoint needs `Authorization: Bearer <token>`; request bodies are
@@ -27,7 +34,10 @@ use axum::Router;
 use showrunner_anomaly::calendar::{read_schedule, ScheduledEvent};
 use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_anomaly::store::AlarmStore;
+use showrunner_core::DefectType;
+use showrunner_live::{Monitor, MonitorSettings, Shard, StreamsConfig};
 use showrunner_telemetry::TelemetryConfig;
+use showrunner_vqa::VqaConfig;
 use tower_http::decompression::RequestDecompressionLayer;
 
 pub use config::ServerConfig;
@@ -46,8 +56,33 @@ pub struct AppState {
     pub file_calendar: Arc<Vec<ScheduledEvent>>,
     /// The telemetry store's directory, for `/v1/query`.
     pub telemetry_root: std::path::PathBuf,
-    /// Alarm events, for server-sent event subscribers.
+    /// Alarm and defect events, for server-sent event subscribers.
     pub events: tokio::sync::broadcast::Sender<notify::Notification>,
+    /// The live streams.
+    pub live: Arc<Monitor>,
+    /// When the process started, for `/metrics`.
+    pub started: std::time::Instant,
+}
+
+/// Everything `serve` is configured with.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[telemetry]`.
+    pub telemetry: TelemetryConfig,
+    /// `[alarms]`.
+    pub alarms: AlarmsConfig,
+    /// `[notify]`.
+    pub notify: notify::NotifyConfig,
+    /// `[streams]`.
+    pub streams: StreamsConfig,
+    /// `[vqa]`: the detector settings streams' thresholds apply over.
+    pub vqa: VqaConfig,
+    /// `--shard k/N`.
+    pub shard: Shard,
+    /// `--detectors`: the detectors this copy runs.
+    pub detectors: Option<Vec<DefectType>>,
 }
 
 /// Why the server could not start or stopped.
@@ -84,6 +119,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/query", post(routes::query::post))
         .route("/v1/calendar", post(routes::calendar::put))
         .route("/v1/calendar/{id}", axum::routing::delete(routes::calendar::remove))
+        .route("/v1/streams", post(routes::streams::create))
+        .route("/v1/streams/{id}", axum::routing::patch(routes::streams::update).delete(routes::streams::remove))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -93,6 +130,13 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/alarms/{id}/chart.svg", get(routes::alarms::chart))
         .route("/v1/suppressed", get(routes::alarms::suppressed))
         .route("/v1/events", get(routes::events::stream))
+        .route("/v1/streams", get(routes::streams::list))
+        .route("/v1/streams/{id}", get(routes::streams::get))
+        .route("/v1/streams/{id}/thumbnail", get(routes::streams::tile))
+        .route("/v1/defects", get(routes::defects::list))
+        .route("/v1/defects/{id}", get(routes::defects::get))
+        .route("/v1/defects/{id}/thumbnail", get(routes::defects::thumbnail))
+        .route("/metrics", get(routes::metrics::get))
         .route("/v1/calendar", get(routes::calendar::list))
         .merge(protected)
         .fallback(|| async { error::ApiError::not_found("no such endpoint (see the README's API section)") })
@@ -101,16 +145,13 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
-/// Opens the store, starts notification delivery and the QoE service for
-/// `config`. Call it inside the tokio runtime that will serve.
-pub fn state(
-    config: &ServerConfig,
-    token: String,
-    telemetry: &TelemetryConfig,
-    alarms: &AlarmsConfig,
-    notify: &notify::NotifyConfig,
-) -> Result<AppState, ServerError> {
+/// Opens the stores, starts notification delivery, the QoE service and
+/// the live streams' pipelines. Call it inside the tokio runtime that will
+/// serve.
+pub fn state(settings: &Settings, token: String) -> Result<AppState, ServerError> {
+    let Settings { server: config, telemetry, alarms, notify, streams, .. } = settings;
     notify.validate().map_err(ServerError::Config)?;
+    streams.validate().map_err(ServerError::Config)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::Store(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
     let db = config.data_dir.join("showrunner.db");
@@ -124,6 +165,18 @@ pub fn state(
     };
     let api_calendar = store.calendar().map_err(|e| ServerError::Store(e.to_string()))?;
     let schedule = file_calendar.iter().chain(&api_calendar).cloned().collect();
+    let defect_notifier = notifier.clone();
+    let notice: showrunner_live::NoticeFn =
+        Arc::new(move |n| defect_notifier.send_blocking(notify::Notification::of_defect(&n)));
+    let monitor_settings = MonitorSettings {
+        pipeline: streams.pipeline(),
+        vqa: settings.vqa.clone(),
+        policy: streams.policy(),
+        shard: settings.shard,
+        detectors: settings.detectors.clone(),
+    };
+    let live = Monitor::start(&config.data_dir.join("streams.db"), monitor_settings, streams.stream.clone(), notice)
+        .map_err(|e| ServerError::Store(e.to_string()))?;
     let qoe =
         QoeService::start(telemetry, alarms, db, &telemetry_root, schedule, notifier).map_err(ServerError::Config)?;
     Ok(AppState {
@@ -133,6 +186,8 @@ pub fn state(
         telemetry_root,
         file_calendar: Arc::new(file_calendar),
         events,
+        live: Arc::new(live),
+        started: std::time::Instant::now(),
     })
 }
 

@@ -374,5 +374,6 @@ fn notification(id: i64, change: Change, r: &AlarmRecord) -> Option<Notification
         summary: r.summary.clone(),
         explanation: r.explanation.as_ref().map(|e| e.text.clone()),
         url: format!("/v1/alarms/{id}"),
+        ..Notification::default()
     })
 }

@@ -4,8 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use showrunner_anomaly::pipeline::AlarmsConfig;
-use showrunner_server::notify::NotifyConfig;
-use showrunner_server::{router, state, ServerConfig};
+use showrunner_server::{router, state, ServerConfig, Settings};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
 use tower::ServiceExt;
 
@@ -18,7 +17,7 @@ fn app(dir: &std::path::Path, max_body_bytes: usize) -> axum::Router {
         max_skew_s: 400 * 86_400,
         ..TelemetryConfig::default()
     };
-    let state = state(&config, TOKEN.into(), &telemetry, &AlarmsConfig::default(), &NotifyConfig::default()).unwrap();
+    let state = state(&Settings { server: config, telemetry, ..Settings::default() }, TOKEN.into()).unwrap();
     router(state, max_body_bytes)
 }
 
@@ -167,7 +166,8 @@ async fn calendar_events_are_added_listed_and_removed_and_file_events_kept_apart
     let config = ServerConfig { data_dir: dir.path().to_path_buf(), ..ServerConfig::default() };
     let alarms = AlarmsConfig { calendar: Some(file), ..AlarmsConfig::default() };
     let make = || {
-        let s = state(&config, TOKEN.into(), &TelemetryConfig::default(), &alarms, &NotifyConfig::default()).unwrap();
+        let settings = Settings { server: config.clone(), alarms: alarms.clone(), ..Settings::default() };
+        let s = state(&settings, TOKEN.into()).unwrap();
         router(s, 1 << 20)
     };
     let app = make();

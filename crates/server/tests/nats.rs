@@ -8,10 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use showrunner_anomaly::pipeline::AlarmsConfig;
 use showrunner_server::nats::NatsConfig;
 use showrunner_server::notify::{start, NatsSinkConfig, Notification, NotifyConfig};
-use showrunner_server::{state, ServerConfig};
+use showrunner_server::{state, ServerConfig, Settings};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
 
 /// A `nats-server`, stopped when dropped.
@@ -64,7 +63,7 @@ async fn a_batch_published_as_a_request_is_ingested_and_answered() {
         max_skew_s: 400 * 86_400,
         ..TelemetryConfig::default()
     };
-    let app = state(&config, "t".into(), &telemetry, &AlarmsConfig::default(), &NotifyConfig::default()).unwrap();
+    let app = state(&Settings { server: config, telemetry, ..Settings::default() }, "t".into()).unwrap();
     let settings = NatsConfig { url: Some(nats.url.clone()), ..NatsConfig::default() };
     showrunner_server::nats::start(&settings, app.qoe.clone()).await.unwrap();
 
@@ -94,9 +93,7 @@ async fn an_unreachable_server_is_named() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig { data_dir: dir.path().to_path_buf(), ..ServerConfig::default() };
-    let app =
-        state(&config, "t".into(), &TelemetryConfig::default(), &AlarmsConfig::default(), &NotifyConfig::default())
-            .unwrap();
+    let app = state(&Settings { server: config, ..Settings::default() }, "t".into()).unwrap();
     let url = format!("nats://127.0.0.1:{port}");
     let settings = NatsConfig { url: Some(url.clone()), ..NatsConfig::default() };
     let err = showrunner_server::nats::start(&settings, app.qoe.clone()).await.unwrap_err();
@@ -106,7 +103,7 @@ async fn an_unreachable_server_is_named() {
 fn sink(url: &str) -> NotifyConfig {
     let nats = NatsSinkConfig {
         url: url.into(),
-        subject: "showrunner.alarms".into(),
+        prefix: "showrunner".into(),
         stream: "SHOWRUNNER_ALARMS".into(),
         retries: 3,
         events: vec!["alarm.opened".into(), "alarm.resolved".into()],
@@ -123,6 +120,7 @@ fn notification(event: &str) -> Notification {
         summary: "error_rate 0.31 against 0.02 expected on cdn=B&country=DE".into(),
         explanation: None,
         url: "/v1/alarms/12".into(),
+        ..Notification::default()
     }
 }
 
@@ -182,9 +180,9 @@ fn bad_nats_sinks_are_named() {
     assert!(config.validate().unwrap_err().starts_with("notify.nats[0].url `http://127.0.0.1:4222`: must be nats://"));
     config.nats[0].url = "nats://127.0.0.1:4222".into();
     assert!(config.validate().is_ok());
-    config.nats[0].subject = "showrunner.*".into();
+    config.nats[0].prefix = "showrunner.*".into();
     assert!(config.validate().unwrap_err().contains("no wildcards"));
-    config.nats[0].subject = "showrunner.alarms".into();
+    config.nats[0].prefix = "showrunner".into();
     config.nats[0].stream = "ALARMS.V1".into();
     assert!(config.validate().unwrap_err().contains("notify.nats[0].stream `ALARMS.V1`"));
     config.nats[0].stream = "ALARMS".into();

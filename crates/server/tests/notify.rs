@@ -45,6 +45,7 @@ fn opened() -> Notification {
         summary: "mean_startup_ms 4672 against 1439 expected (+225%) on cdn=A&country=GB".into(),
         explanation: None,
         url: "/v1/alarms/7".into(),
+        ..Notification::default()
     }
 }
 

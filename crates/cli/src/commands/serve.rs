@@ -1,5 +1,6 @@
-//! `showrunner serve`: the HTTP API in one process — live telemetry into
-//! the alarm pipeline, and the alarms it raises.
+//! `showrunner serve`: the HTTP API in one process — live streams watched
+//! for defects, live telemetry into the alarm pipeline, and what both
+//! raise.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,10 +9,19 @@ use anyhow::{Context, Result};
 
 use crate::settings::ConfigArgs;
 
-/// `serve` flags; everything else comes from `[server]`, `[telemetry]` and
-/// `[alarms]` in the configuration.
+/// `serve` flags; everything else comes from `[server]`, `[streams]`,
+/// `[vqa]`, `[telemetry]`, `[alarms]`, `[notify]` and `[nats]` in the
+/// configuration.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Monitor only the streams whose id hashes to shard K of N copies
+    /// (`K/N`, 0-based); every copy still lists them all.
+    #[arg(long, value_name = "K/N", value_parser = showrunner_live::Shard::parse)]
+    shard: Option<showrunner_live::Shard>,
+    /// Run only these detectors on this copy's streams, comma-separated
+    /// (another copy can run the rest) [default: each stream's own list].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    detectors: Option<Vec<showrunner_core::DefectType>>,
     /// Address to listen on [default: `[server] listen`, 127.0.0.1:8080].
     #[arg(long)]
     listen: Option<String>,
@@ -31,9 +41,16 @@ pub fn run(args: Args) -> Result<i32> {
     if let Some(dir) = args.data_dir {
         server.data_dir = dir;
     }
-    let telemetry = args.config.telemetry()?;
-    let alarms = args.config.alarms()?;
-    let notify = args.config.notify()?;
+    let settings = showrunner_server::Settings {
+        telemetry: args.config.telemetry()?,
+        alarms: args.config.alarms()?,
+        notify: args.config.notify()?,
+        streams: args.config.streams()?,
+        vqa: args.config.vqa()?,
+        shard: args.shard.unwrap_or_default(),
+        detectors: args.detectors,
+        server: server.clone(),
+    };
     let nats = args.config.nats()?;
     let token = match server.token.clone().or_else(|| std::env::var("SHOWRUNNER_TOKEN").ok()) {
         Some(t) if t.trim().is_empty() => anyhow::bail!("the API token is empty: set SHOWRUNNER_TOKEN to a secret"),
@@ -53,8 +70,8 @@ pub fn run(args: Args) -> Result<i32> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(async {
-        let state = showrunner_server::state(&server, token, &telemetry, &alarms, &notify)?;
-        let qoe = state.qoe.clone();
+        let state = showrunner_server::state(&settings, token)?;
+        let (qoe, live) = (state.qoe.clone(), state.live.clone());
         showrunner_server::nats::start(&nats, qoe.clone()).await.map_err(anyhow::Error::msg)?;
         let data_dir = server.data_dir.display().to_string();
         showrunner_server::serve(
@@ -67,9 +84,14 @@ pub fn run(args: Args) -> Result<i32> {
             shutdown(),
         )
         .await?;
-        // Let the pipeline score what it was given and write the telemetry
-        // it buffered before the process ends.
-        tokio::task::spawn_blocking(move || qoe.shutdown()).await?;
+        // Close the streams' defects under way, let the alarm pipeline
+        // score what it was given and write the telemetry it buffered
+        // before the process ends.
+        tokio::task::spawn_blocking(move || {
+            live.shutdown();
+            qoe.shutdown();
+        })
+        .await?;
         anyhow::Ok(())
     })?;
     Ok(0)

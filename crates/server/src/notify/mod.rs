@@ -1,7 +1,8 @@
-//! Notifications: every alarm event — opened, localized, resolved — goes to
-//! the server-sent event stream (`GET /v1/events`) and to every configured
-//! sink, once per event: webhooks ([`webhook`]) and NATS subjects
-//! ([`nats`]).
+//! Notifications: every alarm event — opened, localized, resolved — and
+//! every defect event of a live stream — opened (once confirmed), closed —
+//! goes to the server-sent event stream (`GET /v1/events`) and to every
+//! configured sink, once per event: webhooks ([`webhook`]) and NATS
+//! subjects ([`nats`]).
 //!
 //! Each sink has its own queue and worker, so it receives events in order
 //! (opened before resolved) and a sink that is down delays only itself.
@@ -22,29 +23,78 @@ use tokio::sync::{broadcast, mpsc};
 pub use nats::NatsSinkConfig;
 pub use webhook::{signature, WebhookConfig};
 
-/// One alarm event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One alarm or defect event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
-    /// `alarm.opened`, `alarm.localized` or `alarm.resolved`.
+    /// `alarm.opened`, `alarm.localized`, `alarm.resolved`,
+    /// `defect.opened` or `defect.closed`.
     pub event: String,
-    /// The alarm's id in the store.
+    /// The alarm's or defect's id in its store.
     pub id: i64,
-    /// When it happened (event time), ms since the epoch.
+    /// When it happened, ms since the epoch: an alarm's event time; a
+    /// defect's wall-clock start (opened) or end (closed).
     pub at_ms: i64,
-    /// Severity level.
+    /// Severity level: an alarm's; `critical` for a lost input, `major`
+    /// for other defects.
     pub level: String,
-    /// What moved, where, by how much.
+    /// What happened, where, by how much.
     pub summary: String,
-    /// Its localization, once there is one.
+    /// An alarm's localization, once there is one.
     pub explanation: Option<String>,
     /// Where the API shows it.
     pub url: String,
+    /// A defect's stream id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// A defect's type (`video_freeze`, `input_loss`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defect_type: Option<String>,
+    /// A defect's media time at its start (opened) or end (closed), s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pts_s: Option<f64>,
+    /// When a defect was confirmed, ms since the epoch (the delay of a
+    /// notification is measured from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_ms: Option<i64>,
 }
 
 impl Notification {
     /// The key a receiver can deduplicate on: the same on every retry.
     pub fn delivery_key(&self) -> String {
         format!("{}-{}", self.id, self.event)
+    }
+
+    /// The notification of a live stream's defect opening or closing.
+    pub fn of_defect(n: &showrunner_live::DefectNotice) -> Notification {
+        let d = &n.defect;
+        let (event, at_ms, pts_s) = if n.opened {
+            ("defect.opened", d.start_ms, d.start_pts_s)
+        } else {
+            ("defect.closed", d.end_ms.unwrap_or(d.start_ms), d.end_pts_s)
+        };
+        let start = chrono::DateTime::from_timestamp_millis(d.start_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        let summary = if n.opened {
+            let media = d.start_pts_s.map(|p| format!(" (media {p:.2} s)")).unwrap_or_default();
+            format!("{} on {} since {start}{media}", d.kind, n.stream_name)
+        } else {
+            let lasted = d.end_ms.map_or(0.0, |e| (e - d.start_ms) as f64 / 1000.0);
+            format!("{} on {} ended after {lasted:.1} s", d.kind, n.stream_name)
+        };
+        Notification {
+            event: event.into(),
+            id: d.id,
+            at_ms,
+            level: if d.kind == showrunner_live::INPUT_LOSS { "critical" } else { "major" }.into(),
+            summary,
+            explanation: None,
+            url: format!("/v1/defects/{}", d.id),
+            stream: Some(d.stream.clone()),
+            defect_type: Some(d.kind.clone()),
+            pts_s,
+            confirmed_ms: Some(d.confirmed_ms),
+        }
     }
 }
 
@@ -54,7 +104,7 @@ fn default_retries() -> u32 {
 }
 
 /// The events a notification can be.
-pub const EVENTS: [&str; 3] = ["alarm.opened", "alarm.localized", "alarm.resolved"];
+pub const EVENTS: [&str; 5] = ["alarm.opened", "alarm.localized", "alarm.resolved", "defect.opened", "defect.closed"];
 
 fn all_events() -> Vec<String> {
     EVENTS.iter().map(|e| e.to_string()).collect()

@@ -1,11 +1,12 @@
-//! The NATS sink: each notification as a JSON message on
-//! `<subject>.<kind>` (`showrunner.alarms.opened`, `….localized`,
-//! `….resolved` by default), with the headers `Showrunner-Event` and
-//! `Nats-Msg-Id` (the delivery key, the same on every retry).
+//! The NATS sink: each notification as a JSON message — an alarm's on
+//! `<prefix>.alarms.<opened|localized|resolved>`, a live stream's defect on
+//! `<prefix>.defects.<stream id>` (prefix `showrunner` by default) — with
+//! the headers `Showrunner-Event` and `Nats-Msg-Id` (the delivery key, the
+//! same on every retry).
 //!
 //! When the server has JetStream, the sink makes sure a stream captures
-//! `<subject>.>` (creating `stream` unless one of the operator's already
-//! does), publishes through it and
+//! `<prefix>.alarms.>` and `<prefix>.defects.>` (creating `stream` unless
+//! one of the operator's already does), publishes through it and
 //! waits for the server's acknowledgement, retrying with backoff until it
 //! comes; JetStream drops a retried message it already holds by its
 //! `Nats-Msg-Id`, so a notification is stored once. Without JetStream it
@@ -22,10 +23,10 @@ use super::{all_events, check_events, Attempt, Notification, Sink};
 pub struct NatsSinkConfig {
     /// Server, e.g. `nats://127.0.0.1:4222`.
     pub url: String,
-    /// Subject prefix; a notification goes to `<subject>.<kind>` (default
-    /// `showrunner.alarms`).
-    #[serde(default = "default_subject")]
-    pub subject: String,
+    /// Subject prefix (default `showrunner`): alarms go to
+    /// `<prefix>.alarms.<kind>`, defects to `<prefix>.defects.<stream>`.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
     /// JetStream stream created to keep the notifications when the server
     /// has JetStream and no stream captures the subjects yet (default
     /// `SHOWRUNNER_ALARMS`).
@@ -39,8 +40,8 @@ pub struct NatsSinkConfig {
     pub events: Vec<String>,
 }
 
-fn default_subject() -> String {
-    "showrunner.alarms".into()
+fn default_prefix() -> String {
+    "showrunner".into()
 }
 
 fn default_stream() -> String {
@@ -57,10 +58,10 @@ impl NatsSinkConfig {
             return Err(format!("{name}.url `{}`: must be nats://HOST:PORT or tls://HOST:PORT", self.url));
         }
         let token_ok = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
-        if !self.subject.split('.').all(token_ok) {
+        if !self.prefix.split('.').all(token_ok) {
             return Err(format!(
-                "{name}.subject `{}`: tokens of letters, digits, `-` and `_` separated by dots (no wildcards)",
-                self.subject
+                "{name}.prefix `{}`: tokens of letters, digits, `-` and `_` separated by dots (no wildcards)",
+                self.prefix
             ));
         }
         if !token_ok(&self.stream) {
@@ -71,8 +72,10 @@ impl NatsSinkConfig {
 
     /// The subject of a notification.
     pub fn subject_of(&self, n: &Notification) -> String {
-        let kind = n.event.rsplit('.').next().unwrap_or(&n.event);
-        format!("{}.{kind}", self.subject)
+        match &n.stream {
+            Some(stream) => format!("{}.defects.{stream}", self.prefix),
+            None => format!("{}.alarms.{}", self.prefix, n.event.rsplit('.').next().unwrap_or(&n.event)),
+        }
     }
 }
 
@@ -121,7 +124,7 @@ impl NatsSink {
             let js = jetstream::new(client);
             let config = jetstream::stream::Config {
                 name: self.config.stream.clone(),
-                subjects: vec![format!("{}.>", self.config.subject)],
+                subjects: vec![format!("{}.alarms.>", self.config.prefix), format!("{}.defects.>", self.config.prefix)],
                 ..Default::default()
             };
             let mode = match js.get_or_create_stream(config).await {
@@ -142,7 +145,7 @@ impl NatsSink {
 
 impl Sink for NatsSink {
     fn name(&self) -> String {
-        format!("NATS {} {}", self.config.url, self.config.subject)
+        format!("NATS {} {}", self.config.url, self.config.prefix)
     }
 
     fn events(&self) -> &[String] {

@@ -11,10 +11,8 @@ use showrunner_anomaly::chart::render_svg;
 use showrunner_anomaly::store::{AlarmFilter, AlarmState, AlarmStore, StoredAlarm};
 
 use crate::error::ApiError;
+use crate::routes::params::{limit, query, time};
 use crate::AppState;
-
-/// Most alarms or suppressions in one answer.
-const MAX_LIMIT: usize = 1000;
 
 /// Runs a store query off the async runtime.
 async fn with_store<T: Send + 'static>(
@@ -35,27 +33,6 @@ pub struct ListQuery {
     since: Option<String>,
     until: Option<String>,
     limit: Option<usize>,
-}
-
-fn time(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    value
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.timestamp_millis())
-                .map_err(|e| ApiError::bad_request(format!("`{name}` = `{v}`: expected RFC 3339 ({e})")))
-        })
-        .transpose()
-}
-
-fn limit(value: Option<usize>) -> Result<usize, ApiError> {
-    match value.unwrap_or(100) {
-        n @ 1..=MAX_LIMIT => Ok(n),
-        n => Err(ApiError::bad_request(format!("`limit` = {n}: between 1 and {MAX_LIMIT}"))),
-    }
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(q)| q).map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
 fn alarm_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {

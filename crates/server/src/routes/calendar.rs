@@ -71,7 +71,7 @@ pub async fn put(
     State(state): State<AppState>,
     body: Result<Json<EventBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request(format!("body: {}", e.body_text())))?;
+    let Json(body) = body?;
     if state.file_calendar.iter().any(|e| e.id == body.id) {
         return Err(ApiError::conflict(format!("event `{}` comes from the calendar file; edit it there", body.id)));
     }
