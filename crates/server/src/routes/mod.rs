@@ -10,3 +10,4 @@ pub mod params;
 pub mod query;
 pub mod streams;
 pub mod telemetry;
+pub mod wall;
