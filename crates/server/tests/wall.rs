@@ -30,9 +30,16 @@ async fn the_wall_shows_a_freeze_as_it_happens_and_its_picture_on_a_click() {
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
-        serve(&server, app, |addr| drop(addr_tx.send(addr)), async {
-            let _ = stop_rx.await;
-        })
+        serve(
+            &server,
+            app,
+            |addr| {
+                let _ = addr_tx.send(addr);
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        )
         .await
     });
     let base = format!("http://{}", addr_rx.await.unwrap());
