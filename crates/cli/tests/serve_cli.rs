@@ -5,42 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{incident_minute, INCIDENT_MINUTE, MINUTES, START_MS, TELEMETRY_CONFIG};
+use common::{incident_minute, start, INCIDENT_MINUTE, MINUTES, START_MS, TELEMETRY_CONFIG};
 
-const TOKEN: &str = "test-token";
-
-/// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(config: &std::path::Path, data: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().unwrap()])
-        .args(["--data-dir", data.to_str().unwrap()])
-        .env("SHOWRUNNER_TOKEN", TOKEN)
-        .env("SHOWRUNNER_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serving line").to_string();
-    Server { child, base }
-}
+use common::TOKEN;
 
 /// A minimal HTTP receiver for webhooks: records each request body and
 /// answers 200.

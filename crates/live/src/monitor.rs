@@ -3,9 +3,11 @@
 //!
 //! Adding, changing or removing a stream writes the registry first and
 //! then starts, restarts or stops its pipeline; the registry and the
-//! defect history outlive the process. With `--shard k/N` a copy monitors
-//! only the streams whose id hashes to `k` (FNV-1a of the id, modulo `N`);
-//! every copy still lists them all.
+//! defect history outlive the process. Which streams this copy runs is
+//! decided one of two ways: statically, with `--shard k/N` (the streams
+//! whose id hashes to `k`, FNV-1a of the id modulo `N`), or dynamically,
+//! when copies coordinate (the server's cluster module claims streams and
+//! tells the monitor with [`Monitor::claim`]). Every copy lists them all.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -98,6 +100,9 @@ pub struct MonitorSettings {
     /// The detectors this copy runs (`--detectors`), of those each stream
     /// asks for; `None`: all.
     pub detectors: Option<Vec<showrunner_core::DefectType>>,
+    /// Run only the streams claimed through [`Monitor::claim`] (copies
+    /// coordinating over NATS), not those of `shard`.
+    pub coordinated: bool,
 }
 
 struct Running {
@@ -112,6 +117,8 @@ pub struct Monitor {
     store: Arc<Mutex<LiveStore>>,
     notify: NoticeFn,
     running: Mutex<BTreeMap<String, Running>>,
+    /// The streams claimed, when coordinated.
+    claimed: Mutex<std::collections::BTreeSet<String>>,
 }
 
 fn now_ms() -> i64 {
@@ -140,18 +147,32 @@ impl Monitor {
             store.insert_stream(&spec, now_ms())?;
         }
         let specs = store.streams()?;
-        let monitor =
-            Monitor { settings, store: Arc::new(Mutex::new(store)), notify, running: Mutex::new(BTreeMap::new()) };
+        let monitor = Monitor {
+            settings,
+            store: Arc::new(Mutex::new(store)),
+            notify,
+            running: Mutex::new(BTreeMap::new()),
+            claimed: Mutex::default(),
+        };
         for spec in specs {
             monitor.launch(spec);
         }
         Ok(monitor)
     }
 
+    /// Whether this copy runs stream `id`.
+    fn mine(&self, id: &str) -> bool {
+        if self.settings.coordinated {
+            lock(&self.claimed).contains(id)
+        } else {
+            self.settings.shard.owns(id)
+        }
+    }
+
     /// Starts `spec`'s pipeline if it is this copy's, with the detectors
     /// both it and this copy run.
     fn launch(&self, spec: StreamSpec) {
-        if !self.settings.shard.owns(&spec.id) {
+        if !self.mine(&spec.id) || lock(&self.running).contains_key(&spec.id) {
             return;
         }
         let mut run = spec.clone();
@@ -237,7 +258,52 @@ impl Monitor {
 
     fn view(&self, spec: StreamSpec) -> StreamView {
         let status = lock(&self.running).get(&spec.id).map(|r| lock(&r.shared.status).clone());
-        StreamView { monitored_here: self.settings.shard.owns(&spec.id), status, spec }
+        StreamView { monitored_here: status.is_some(), status, spec }
+    }
+
+    /// The registry (for copies sharing it).
+    pub fn registry(&self) -> Result<Vec<StreamSpec>, LiveError> {
+        Ok(lock(&self.store).streams()?)
+    }
+
+    /// Takes a stream another copy registered or changed: writes it to the
+    /// registry and, when it changed and runs here, restarts its pipeline.
+    pub fn mirror(&self, spec: StreamSpec) -> Result<(), LiveError> {
+        let store = lock(&self.store);
+        let current = store.streams()?.into_iter().find(|s| s.id == spec.id);
+        if current.as_ref() == Some(&spec) {
+            return Ok(());
+        }
+        if current.is_some() {
+            store.update_stream(&spec, now_ms())?;
+        } else {
+            store.insert_stream(&spec, now_ms())?;
+        }
+        drop(store);
+        self.halt(&spec.id);
+        self.launch(spec);
+        Ok(())
+    }
+
+    /// Drops a stream another copy removed.
+    pub fn forget(&self, id: &str) -> Result<(), LiveError> {
+        lock(&self.store).delete_stream(id)?;
+        self.halt(id);
+        Ok(())
+    }
+
+    /// Sets the streams this copy runs, when coordinated: starts the newly
+    /// claimed, stops the released.
+    pub fn claim(&self, ids: std::collections::BTreeSet<String>) -> Result<(), LiveError> {
+        let released: Vec<String> = lock(&self.running).keys().filter(|id| !ids.contains(*id)).cloned().collect();
+        *lock(&self.claimed) = ids;
+        for id in released {
+            self.halt(&id);
+        }
+        for spec in self.registry()? {
+            self.launch(spec);
+        }
+        Ok(())
     }
 
     /// Every registered stream with its figures.

@@ -174,7 +174,12 @@ impl Pipeline {
                 }
                 LiveEvent::Item(item) => self.item(item, source.bytes_read()),
                 LiveEvent::Lost { reason, retry_in } => {
-                    tracing::warn!(stream = %self.spec.id, "input lost: {reason}; retrying in {:.1} s (last media {:.1} s ago)", retry_in.as_secs_f64(), self.last_media.elapsed().as_secs_f64());
+                    let (retry, ago) = (retry_in.as_secs_f64(), self.last_media.elapsed().as_secs_f64());
+                    if self.loss.is_none() {
+                        tracing::warn!(stream = %self.spec.id, "input lost: {reason}; retrying in {retry:.1} s (last media {ago:.1} s ago)");
+                    } else {
+                        tracing::debug!(stream = %self.spec.id, "still no input: {reason}; retrying in {retry:.1} s");
+                    }
                     self.end_connection();
                     let state = if self.loss.is_some() { StreamState::Down } else { StreamState::Reconnecting };
                     self.status(|s| {

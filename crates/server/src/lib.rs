@@ -18,6 +18,7 @@
 //! capped after decompression; no endpoint reads a file a caller names.
 
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod nats;
@@ -83,6 +84,8 @@ pub struct Settings {
     pub shard: Shard,
     /// `--detectors`: the detectors this copy runs.
     pub detectors: Option<Vec<DefectType>>,
+    /// `[nats]`: with `coordinate`, copies share the streams.
+    pub nats: nats::NatsConfig,
 }
 
 /// Why the server could not start or stopped.
@@ -153,6 +156,7 @@ pub fn state(settings: &Settings, token: String) -> Result<AppState, ServerError
     let Settings { server: config, telemetry, alarms, notify, streams, .. } = settings;
     notify.validate().map_err(ServerError::Config)?;
     streams.validate().map_err(ServerError::Config)?;
+    settings.nats.validate().map_err(ServerError::Config)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServerError::Store(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
     let db = config.data_dir.join("showrunner.db");
@@ -175,6 +179,7 @@ pub fn state(settings: &Settings, token: String) -> Result<AppState, ServerError
         policy: streams.policy(),
         shard: settings.shard,
         detectors: settings.detectors.clone(),
+        coordinated: settings.nats.coordinate,
     };
     let live = Monitor::start(&config.data_dir.join("streams.db"), monitor_settings, streams.stream.clone(), notice)
         .map_err(|e| ServerError::Store(e.to_string()))?;

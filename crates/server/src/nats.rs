@@ -24,11 +24,37 @@ pub struct NatsConfig {
     pub telemetry_subject: String,
     /// Queue group shared by the copies of `serve` (default `showrunner`).
     pub queue_group: String,
+    /// Share the live streams with the other copies using this server
+    /// (JetStream key-value buckets; see the cluster module) instead of
+    /// `--shard` (default false).
+    pub coordinate: bool,
+    /// Seconds after which a silent copy's streams are taken over
+    /// (default 15).
+    pub lease_ttl_s: f64,
 }
 
 impl Default for NatsConfig {
     fn default() -> Self {
-        NatsConfig { url: None, telemetry_subject: "showrunner.telemetry".into(), queue_group: "showrunner".into() }
+        NatsConfig {
+            url: None,
+            telemetry_subject: "showrunner.telemetry".into(),
+            queue_group: "showrunner".into(),
+            coordinate: false,
+            lease_ttl_s: 15.0,
+        }
+    }
+}
+
+impl NatsConfig {
+    /// Checks that the settings can work; the error names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.coordinate && self.url.is_none() {
+            return Err("[nats] coordinate = true needs [nats] url".into());
+        }
+        if !(3.0..=300.0).contains(&self.lease_ttl_s) {
+            return Err(format!("[nats] lease_ttl_s = {}: between 3 and 300", self.lease_ttl_s));
+        }
+        Ok(())
     }
 }
 

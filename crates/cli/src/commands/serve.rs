@@ -50,8 +50,9 @@ pub fn run(args: Args) -> Result<i32> {
         shard: args.shard.unwrap_or_default(),
         detectors: args.detectors,
         server: server.clone(),
+        nats: args.config.nats()?,
     };
-    let nats = args.config.nats()?;
+    let nats = settings.nats.clone();
     let token = match server.token.clone().or_else(|| std::env::var("SHOWRUNNER_TOKEN").ok()) {
         Some(t) if t.trim().is_empty() => anyhow::bail!("the API token is empty: set SHOWRUNNER_TOKEN to a secret"),
         Some(t) => t,
@@ -73,6 +74,9 @@ pub fn run(args: Args) -> Result<i32> {
         let state = showrunner_server::state(&settings, token)?;
         let (qoe, live) = (state.qoe.clone(), state.live.clone());
         showrunner_server::nats::start(&nats, qoe.clone()).await.map_err(anyhow::Error::msg)?;
+        if nats.coordinate {
+            showrunner_server::cluster::start(&nats, live.clone()).await.map_err(anyhow::Error::msg)?;
+        }
         let data_dir = server.data_dir.display().to_string();
         showrunner_server::serve(
             &server,

@@ -2,7 +2,8 @@
 
 #![allow(dead_code)] // each test file uses the helpers it needs
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs `showrunner` with `args` and collects its output.
 pub fn showrunner(args: &[&str]) -> Output {
@@ -53,4 +54,39 @@ pub fn incident_minute(m: i64) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The API token of the servers tests start.
+pub const TOKEN: &str = "test-token";
+
+/// A running `showrunner serve`, killed when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `http://ADDR`.
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `serve` with `config` and `data` on a free port, token [`TOKEN`].
+pub fn start(config: &std::path::Path, data: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().unwrap()])
+        .args(["--data-dir", data.to_str().unwrap()])
+        .env("SHOWRUNNER_TOKEN", TOKEN)
+        .env("SHOWRUNNER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serving line").to_string();
+    Server { child, base }
 }

@@ -1,0 +1,97 @@
+//! Copies of `serve` sharing live streams over a real `nats-server` with
+//! JetStream (`[nats] coordinate = true`): ten streams registered through
+//! one copy's API are split between two copies with no stream monitored
+//! twice; when one copy is killed, the other monitors all ten within 30 s.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::{TcpListener, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{start, Server, TOKEN};
+
+/// A `nats-server` with JetStream, stopped when dropped.
+struct Nats(Child);
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn nats_server(store: &std::path::Path) -> (Nats, String) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd", store.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server is installed (make deps)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Nats(child), format!("nats://127.0.0.1:{port}"))
+}
+
+/// The ids of the streams `server` monitors.
+fn monitored(server: &Server) -> BTreeSet<String> {
+    let answer: serde_json::Value =
+        reqwest::blocking::get(format!("{}/v1/streams", server.base)).unwrap().json().unwrap();
+    answer["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["monitored_here"] == true)
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waits up to `limit` for `done`; returns how long it took.
+fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn two_copies_split_ten_streams_and_the_survivor_takes_all_within_30_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_nats, url) = nats_server(&dir.path().join("js"));
+    let config = dir.path().join("showrunner.toml");
+    std::fs::write(&config, format!("[nats]\nurl = \"{url}\"\ncoordinate = true\n")).unwrap();
+    let a = start(&config, &dir.path().join("a"));
+    let client = reqwest::blocking::Client::new();
+    for i in 0..10 {
+        // Silent UDP ports: the pipelines wait for media; ownership is
+        // what is tested.
+        let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let body = serde_json::json!({"name": format!("Channel {i}"), "url": format!("udp://127.0.0.1:{port}")});
+        let res = client.post(format!("{}/v1/streams", a.base)).bearer_auth(TOKEN).json(&body).send().unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let all: BTreeSet<String> = (0..10).map(|i| format!("channel-{i}")).collect();
+    wait_until(Duration::from_secs(30), "the first copy takes all ten", || monitored(&a) == all);
+
+    let b = start(&config, &dir.path().join("b"));
+    wait_until(Duration::from_secs(40), "two copies split the ten with no overlap", || {
+        let (on_a, on_b) = (monitored(&a), monitored(&b));
+        on_a.len() == 5 && on_b.len() == 5 && on_a.is_disjoint(&on_b)
+    });
+    // Steady: the split holds, and the second copy learnt the registry.
+    std::thread::sleep(Duration::from_secs(4));
+    let (on_a, on_b) = (monitored(&a), monitored(&b));
+    assert!(on_a.is_disjoint(&on_b) && on_a.len() + on_b.len() == 10, "{on_a:?} {on_b:?}");
+
+    let mut a = a;
+    a.child.kill().unwrap();
+    let took = wait_until(Duration::from_secs(30), "the survivor monitors all ten", || monitored(&b) == all);
+    eprintln!("taken over in {:.1} s", took.as_secs_f64());
+}
