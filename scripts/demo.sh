@@ -36,10 +36,11 @@ echo
 echo
 "$bin" alarms show 2 --data-dir "$out/data" --svg "$out/alarm-2.svg"
 echo
-echo "== showrunner serve: the same alarms over the HTTP API"
+echo "== showrunner serve: the same alarms over the HTTP API, and live streams"
 SHOWRUNNER_TOKEN=demo-token SHOWRUNNER_LOG=warn "$bin" serve --listen 127.0.0.1:0 --data-dir "$out/data" >"$out/serve.log" &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+senders=()
+trap 'kill $server "${senders[@]}" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
   grep -q "serving on" "$out/serve.log" 2>/dev/null && break
   sleep 0.1
@@ -57,4 +58,43 @@ for a in json.load(sys.stdin)["alarms"]:
 echo "$ curl -X POST $base/v1/alarms/2/ack   (no token)"
 curl -sS -X POST "$base/v1/alarms/2/ack" -H 'content-type: application/json' -d '{"by":"demo"}'
 echo
-kill $server
+echo
+echo "== Live streams: three looping MPEG-TS sources over UDP (ffmpeg -re), one with recurring defects"
+ports=($(python3 -c 'import socket
+for _ in range(3):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'))
+names=("Demo Bunny" "Demo Bikes" "Demo Faulty")
+clips=("$samples/bigbuckbunny.mp4" "$samples/bikes.mp4" "$out/demo-defects.ts")
+for i in 0 1 2; do
+  ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "${clips[$i]}" -c copy -f mpegts \
+    "udp://127.0.0.1:${ports[$i]}?pkt_size=1316" </dev/null &
+  senders+=($!)
+  echo "$ curl -X POST $base/v1/streams -H 'authorization: Bearer …' -d '{\"name\":\"${names[$i]}\",\"url\":\"udp://127.0.0.1:${ports[$i]}\"}'"
+  curl -sS -o /dev/null -w '%{http_code}\n' -X POST "$base/v1/streams" -H 'authorization: Bearer demo-token' \
+    -H 'content-type: application/json' -d "{\"name\":\"${names[$i]}\",\"url\":\"udp://127.0.0.1:${ports[$i]}\"}"
+done
+echo "(watching for 30 s…)"
+sleep 30
+echo "$ curl $base/v1/streams   (state and figures of each)"
+curl -sS "$base/v1/streams" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["streams"]:
+    st = s["status"] or {}
+    row = (s["id"], st.get("state", "-"), st.get("fps", 0), st.get("bitrate_kbps", 0), st.get("defects", {}))
+    print("%-12s %-9s %5.1f fps %6.0f kbit/s  defects %s" % row)
+'
+echo "$ curl '$base/v1/defects?limit=5'   (newest first)"
+curl -sS "$base/v1/defects?limit=5" | python3 -c '
+import json, sys, datetime
+for d in json.load(sys.stdin)["defects"]:
+    start = datetime.datetime.fromtimestamp(d["start_ms"] / 1000, datetime.timezone.utc).strftime("%H:%M:%S")
+    length = "under way" if d["end_ms"] is None else "%.1f s" % ((d["end_ms"] - d["start_ms"]) / 1000)
+    media = "" if d["start_pts_s"] is None else " media %.2f s" % d["start_pts_s"]
+    print("#%-3d %-12s %-16s %s%s  %s" % (d["id"], d["stream"], d["type"], start, media, length))
+'
+echo
+echo "Stream wall: $base/   (each tile live; click a defect on a timeline for its picture)"
+if [ -t 0 ]; then
+  echo "serve keeps running with the demo streams; press Ctrl-C to stop."
+  wait $server || true
+fi

@@ -1,6 +1,6 @@
 //! `showrunner bench telemetry`: end-to-end speed of the QoE path on this
 //! machine — aggregation from a file replay, and scoring of monitored
-//! series — on one core.
+//! series — on one core. `showrunner bench live`: see [`super::bench_live`].
 
 use std::io::Write;
 use std::time::Instant;
@@ -30,11 +30,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Live streams: how many one `serve` monitors in real time, CPU and
+    /// memory per stream, webhook latency, against one ffmpeg per stream.
+    Live(super::bench_live::Args),
 }
 
 /// Runs a bench subcommand.
 pub fn run(cmd: Command) -> Result<i32> {
-    let Command::Telemetry { events, series, json } = cmd;
+    let (events, series, json) = match cmd {
+        Command::Telemetry { events, series, json } => (events, series, json),
+        Command::Live(args) => return super::bench_live::run(args),
+    };
     if events == 0 || series == 0 {
         bail!("--events and --series must be at least 1");
     }

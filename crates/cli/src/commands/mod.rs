@@ -3,6 +3,7 @@
 pub mod alarms;
 pub mod analyze;
 pub mod bench;
+pub mod bench_live;
 pub mod corpus;
 pub mod eval;
 pub mod localize;
