@@ -57,8 +57,8 @@ struct LiveFigures {
     cpu_per_stream: f64,
     rss_mb: f64,
     rss_per_stream_mb: f64,
-    /// Freezes notified during the window.
-    notifications: usize,
+    /// Defects notified during the window, by type.
+    notifications: std::collections::BTreeMap<String, usize>,
     /// Webhook arrival minus the defect's confirmation, ms.
     notify_from_confirmation_ms: Percentiles,
     /// Webhook arrival minus the defect's start (includes the 1 s a freeze
@@ -81,6 +81,9 @@ struct BaselineFigures {
     rss_mb: f64,
     /// Our CPU per stream ÷ the baseline's.
     cpu_ratio: f64,
+    /// The same ffmpeg processes decoding only (no filters): the floor
+    /// any monitor that decodes every picture pays.
+    decode_only_cpu_cores: f64,
 }
 
 const FPS: u32 = 30;
@@ -170,20 +173,26 @@ pub fn run(args: Args) -> Result<i32> {
         cpu_per_stream: cpu_cores / args.streams as f64,
         rss_mb,
         rss_per_stream_mb: rss_mb / args.streams as f64,
-        notifications: notes.len(),
+        notifications: notes.iter().fold(Default::default(), |mut m, (_, n)| {
+            *m.entry(n["defect_type"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            m
+        }),
         notify_from_confirmation_ms: percentiles(from_confirmation),
         notify_from_start_ms: percentiles(from_start),
         baseline: None,
     };
     if args.baseline {
         eprintln!("baseline: one ffmpeg per stream with freezedetect, blackdetect, silencedetect, astats, ebur128…");
-        let baseline = run_baseline(&ports, window)?;
+        let baseline = run_baseline(&ports, window, Some(FILTERS))?;
+        eprintln!("and decoding only…");
+        let decode_only = run_baseline(&ports, window, None)?;
         let cpu_cores = baseline.0 / seconds;
         figures.baseline = Some(BaselineFigures {
             cpu_cores,
             cpu_per_stream: cpu_cores / args.streams as f64,
             rss_mb: baseline.1,
             cpu_ratio: figures.cpu_per_stream / (cpu_cores / args.streams as f64).max(1e-9),
+            decode_only_cpu_cores: decode_only.0 / seconds,
         });
     }
     drop(senders);
@@ -218,15 +227,23 @@ fn print(f: &LiveFigures, json: bool) {
     ]);
     print!("{}", t.render());
     let (c, s) = (&f.notify_from_confirmation_ms, &f.notify_from_start_ms);
+    let kinds: Vec<String> = f.notifications.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!(
-        "\n{} freezes notified in {:.0} s: webhook after confirmation p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; after the freeze began p50 {:.0} ms, p99 {:.0} ms",
-        f.notifications, f.seconds, c.p50, c.p99, c.max, s.p50, s.p99
+        "\ndefects notified in {:.0} s: {}; webhook after confirmation p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; after a freeze began p50 {:.0} ms, p99 {:.0} ms",
+        f.seconds,
+        if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") },
+        c.p50,
+        c.p99,
+        c.max,
+        s.p50,
+        s.p99
     );
     if let Some(b) = &f.baseline {
         println!(
             "one ffmpeg per stream (freezedetect, blackdetect, silencedetect, astats, ebur128): {:.2} cores, {:.3} per stream, {:.0} MB; showrunner's CPU per stream is {:.2}× the baseline's",
             b.cpu_cores, b.cpu_per_stream, b.rss_mb, b.cpu_ratio
         );
+        println!("the same ffmpeg processes decoding only: {:.2} cores", b.decode_only_cpu_cores);
     }
 }
 
@@ -342,17 +359,24 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// One ffmpeg per stream running the equivalent of the detectors with
-/// FFmpeg's own filters; returns their CPU seconds over `window` and peak
-/// resident MB.
-fn run_baseline(ports: &[u16], window: Duration) -> Result<(f64, f64)> {
+/// The baseline's filter chains (video, audio): FFmpeg's own detectors for
+/// what showrunner's detect.
+const FILTERS: (&str, &str) = (
+    "freezedetect=d=1,blackdetect=d=0.5",
+    "silencedetect=n=-60dB:d=0.5,astats=metadata=1:reset=48000,ebur128=metadata=1",
+);
+
+/// One ffmpeg per stream with `filters` (none: decoding only); returns
+/// their CPU seconds over `window` and peak resident MB.
+fn run_baseline(ports: &[u16], window: Duration, filters: Option<(&str, &str)>) -> Result<(f64, f64)> {
     let mut children = Vec::new();
     for port in ports {
-        let child = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-nostats", "-i"])
-            .arg(format!("udp://127.0.0.1:{port}"))
-            .args(["-vf", "freezedetect=d=1,blackdetect=d=0.5"])
-            .args(["-af", "silencedetect=n=-60dB:d=0.5,astats=metadata=1:reset=48000,ebur128=metadata=1"])
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args(["-hide_banner", "-loglevel", "error", "-nostats", "-i"]).arg(format!("udp://127.0.0.1:{port}"));
+        if let Some((video, audio)) = filters {
+            cmd.args(["-vf", video, "-af", audio]);
+        }
+        let child = cmd
             .args(["-f", "null", "-"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
