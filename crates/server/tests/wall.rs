@@ -54,11 +54,12 @@ async fn the_wall_shows_a_freeze_as_it_happens_and_its_picture_on_a_click() {
         .unwrap();
     assert_eq!(added.status(), 201);
 
-    // 14 s of moving pattern, frozen from 4 s to 9 s.
+    // 18 s of moving pattern, frozen from 8 s to 13 s (the page sees the
+    // stream live first).
     let mut source = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=320x240:rate=25:duration=14")
-        .args(["-filter_complex", "[0:v]split[a][b];[a][b]freezeframes=first=100:last=224:replace=99[v]"])
+        .arg("testsrc2=size=320x240:rate=25:duration=18")
+        .args(["-filter_complex", "[0:v]split[a][b];[a][b]freezeframes=first=200:last=324:replace=199[v]"])
         .args(["-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25"])
         .args(["-f", "mpegts", &format!("udp://127.0.0.1:{port}?pkt_size=1316")])
         .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 // Drives the stream wall in Debian's headless Chromium (playwright-core, no
-// browser download): waits for stream STREAM's tile to turn to the defect
-// state and for the freeze to appear on its timeline, clicks it, and checks
+// browser download): waits for stream STREAM's tile to show it live, then
+// to turn to the defect state with the freeze listed and the freeze to
+// appear on its timeline, clicks it, and checks
 // that the detail shows the defect's thumbnail. Prints what it saw as JSON;
 // exits 1 (with a screenshot beside the data directory) when it does not.
 //
@@ -18,7 +19,10 @@ const tile = `.tile[data-id="${stream}"]`;
 try {
   await page.goto(url);
   await page.waitForSelector(`${tile}.live`, { timeout: 30000 });
-  await page.waitForSelector(`${tile}.defect`, { timeout: 30000 });
+  await page.waitForFunction(sel => {
+    const t = document.querySelector(sel);
+    return t && t.classList.contains("defect") && t.querySelector(".defects").textContent.includes("video_freeze");
+  }, tile, { timeout: 30000 });
   const shown = await page.textContent(`${tile} .defects`);
   const entry = `${tile} .timeline button.video_freeze`;
   await page.waitForSelector(entry, { timeout: 10000 });
