@@ -1,7 +1,8 @@
 //! Copies of `serve` sharing live streams over a real `nats-server` with
 //! JetStream (`[nats] coordinate = true`): ten streams registered through
 //! one copy's API are split between two copies with no stream monitored
-//! twice; when one copy is killed, the other monitors all ten within 30 s.
+//! twice; one removed through the other copy's API is gone from both; when
+//! one copy is killed, the other monitors all that remain within 30 s.
 
 mod common;
 
@@ -38,17 +39,19 @@ fn nats_server(store: &std::path::Path) -> (Nats, String) {
     (Nats(child), format!("nats://127.0.0.1:{port}"))
 }
 
-/// The ids of the streams `server` monitors.
-fn monitored(server: &Server) -> BTreeSet<String> {
+/// The ids of the streams `server` lists and of those it monitors.
+fn streams(server: &Server) -> (BTreeSet<String>, BTreeSet<String>) {
     let answer: serde_json::Value =
         reqwest::blocking::get(format!("{}/v1/streams", server.base)).unwrap().json().unwrap();
-    answer["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["monitored_here"] == true)
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect()
+    let all = answer["streams"].as_array().unwrap();
+    let ids = |keep: &dyn Fn(&serde_json::Value) -> bool| {
+        all.iter().filter(|s| keep(s)).map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    };
+    (ids(&|_| true), ids(&|s| s["monitored_here"] == true))
+}
+
+fn monitored(server: &Server) -> BTreeSet<String> {
+    streams(server).1
 }
 
 /// Waits up to `limit` for `done`; returns how long it took.
@@ -90,8 +93,15 @@ fn two_copies_split_ten_streams_and_the_survivor_takes_all_within_30_s() {
     let (on_a, on_b) = (monitored(&a), monitored(&b));
     assert!(on_a.is_disjoint(&on_b) && on_a.len() + on_b.len() == 10, "{on_a:?} {on_b:?}");
 
+    // Removed through the second copy: gone from the first copy's registry.
+    let res = client.delete(format!("{}/v1/streams/channel-9", b.base)).bearer_auth(TOKEN).send().unwrap();
+    assert_eq!(res.status(), 204);
+    let mut all = all;
+    all.remove("channel-9");
+    wait_until(Duration::from_secs(15), "the removal reaches the other copy", || streams(&a).0 == all);
+
     let mut a = a;
     a.child.kill().unwrap();
-    let took = wait_until(Duration::from_secs(30), "the survivor monitors all ten", || monitored(&b) == all);
+    let took = wait_until(Duration::from_secs(30), "the survivor monitors all nine", || monitored(&b) == all);
     eprintln!("taken over in {:.1} s", took.as_secs_f64());
 }
