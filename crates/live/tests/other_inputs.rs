@@ -1,7 +1,8 @@
 //! Live inputs besides UDP, each from the `ffmpeg` CLI in real time with a
 //! freeze at 6–9 s: HLS over HTTP (segments written by ffmpeg, served by
-//! Python's http.server on loopback) and SRT (ffmpeg as listener, the
-//! monitor as caller). The freeze must be announced with its media time.
+//! Python's http.server on loopback), SRT (ffmpeg as listener, the monitor
+//! as caller), RTMP (ffmpeg as the server the monitor plays from) and
+//! MPEG-TS over RTP. The freeze must be announced with its media time.
 
 mod common;
 
@@ -85,5 +86,28 @@ fn an_srt_stream() {
     let _source = Running(sender(&listener, 14, Some((150, 224)), &["-f", "mpegts"]));
     let (monitor, seen) = monitor(dir.path());
     monitor.add(watch(format!("srt://127.0.0.1:{port}?mode=caller"))).unwrap();
+    assert_freeze_announced(&seen, Duration::from_secs(20));
+}
+
+#[test]
+fn an_rtmp_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // ffmpeg as the RTMP server the monitor plays from.
+    let url = format!("rtmp://127.0.0.1:{port}/live/channel");
+    let _source = Running(sender(&url, 14, Some((150, 224)), &["-f", "flv", "-listen", "1"]));
+    std::thread::sleep(Duration::from_millis(500));
+    let (monitor, seen) = monitor(dir.path());
+    monitor.add(watch(url)).unwrap();
+    assert_freeze_announced(&seen, Duration::from_secs(20));
+}
+
+#[test]
+fn an_rtp_stream_of_mpeg_ts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() & !1;
+    let (monitor, seen) = monitor(dir.path());
+    monitor.add(watch(format!("rtp://127.0.0.1:{port}"))).unwrap();
+    let _source = Running(sender(&format!("rtp://127.0.0.1:{port}"), 14, Some((150, 224)), &["-f", "rtp_mpegts"]));
     assert_freeze_announced(&seen, Duration::from_secs(20));
 }
