@@ -115,9 +115,10 @@ struct Pipeline {
     settings: PipelineSettings,
     shared: Shared,
     analysis: Option<LiveAnalysis>,
-    /// Announced defects under way: type → (id, wall start).
-    open: BTreeMap<DefectType, (i64, i64)>,
-    loss: Option<i64>,
+    /// Announced defects under way, by type.
+    open: BTreeMap<DefectType, DefectRecord>,
+    /// The input loss under way.
+    loss: Option<DefectRecord>,
     last_media: Instant,
     last_media_ms: i64,
     clock: Option<Clock>,
@@ -198,26 +199,21 @@ impl Pipeline {
             }
         }
         self.end_connection();
-        if let Some(id) = self.loss.take() {
-            self.close(
-                id,
-                INPUT_LOSS,
-                DefectEnd { end_ms: now_ms(), end_pts_s: None, confidence: Some(1.0), evidence: serde_json::json!({}) },
-            );
+        self.close_input_loss(serde_json::json!({}));
+    }
+
+    /// Closes the input loss under way, if any, now.
+    fn close_input_loss(&mut self, evidence: serde_json::Value) {
+        if let Some(loss) = self.loss.take() {
+            self.close(loss, DefectEnd { end_ms: now_ms(), end_pts_s: None, confidence: Some(1.0), evidence });
         }
     }
 
     fn item(&mut self, item: MediaItem, bytes: u64) {
         let now = Instant::now();
-        if let Some(id) = self.loss.take() {
+        if self.loss.is_some() {
             let lost_s = now.duration_since(self.last_media).as_secs_f64();
-            let end = DefectEnd {
-                end_ms: now_ms(),
-                end_pts_s: None,
-                confidence: Some(1.0),
-                evidence: serde_json::json!({ "duration_s": (lost_s * 1000.0).round() / 1000.0 }),
-            };
-            self.close(id, INPUT_LOSS, end);
+            self.close_input_loss(serde_json::json!({ "duration_s": (lost_s * 1000.0).round() / 1000.0 }));
         }
         self.last_media = now;
         self.last_media_ms = now_ms();
@@ -324,12 +320,12 @@ impl Pipeline {
                 DefectChange::Opened { kind, start_s } => {
                     let jpeg = self.thumbnail_at(start_s);
                     let start_ms = wall(start_s);
-                    if let Some(id) = self.open_defect(kind.as_str(), start_ms, Some(start_s), jpeg.as_deref()) {
-                        self.open.insert(kind, (id, start_ms));
+                    if let Some(defect) = self.open_defect(kind.as_str(), start_ms, Some(start_s), jpeg.as_deref()) {
+                        self.open.insert(kind, defect);
                     }
                 }
                 DefectChange::Closed(event) => {
-                    let Some((id, _)) = self.open.remove(&event.kind) else { continue };
+                    let Some(defect) = self.open.remove(&event.kind) else { continue };
                     let mut evidence = serde_json::to_value(&event.evidence).unwrap_or_default();
                     if let (Some(offset), Some(map)) = (event.offset_ms, evidence.as_object_mut()) {
                         map.insert("offset_ms".into(), offset.into());
@@ -340,7 +336,7 @@ impl Pipeline {
                         confidence: Some(event.confidence),
                         evidence,
                     };
-                    self.close(id, event.kind.as_str(), end);
+                    self.close(defect, end);
                 }
             }
         }
@@ -374,7 +370,14 @@ impl Pipeline {
         self.shedding = false;
     }
 
-    fn open_defect(&mut self, kind: &str, start_ms: i64, start_pts_s: Option<f64>, jpeg: Option<&[u8]>) -> Option<i64> {
+    /// Records and announces a confirmed defect; returns it as recorded.
+    fn open_defect(
+        &mut self,
+        kind: &str,
+        start_ms: i64,
+        start_pts_s: Option<f64>,
+        jpeg: Option<&[u8]>,
+    ) -> Option<DefectRecord> {
         let confirmed_ms = now_ms();
         let new = NewDefect { stream: &self.spec.id, kind, start_ms, start_pts_s, confirmed_ms, thumbnail: jpeg };
         let id = match lock(&self.shared.store).open_defect(&new) {
@@ -401,25 +404,25 @@ impl Pipeline {
             *s.defects.entry(kind.to_string()).or_default() += 1;
             s.open_defects.push(OpenDefect { id, kind: kind.to_string(), start_ms });
         });
-        (self.shared.notify)(DefectNotice { opened: true, stream_name: self.spec.name.clone(), defect });
-        Some(id)
+        (self.shared.notify)(DefectNotice {
+            opened: true,
+            stream_name: self.spec.name.clone(),
+            defect: defect.clone(),
+        });
+        Some(defect)
     }
 
-    fn close(&mut self, id: i64, kind: &str, end: DefectEnd) {
-        let store = lock(&self.shared.store);
-        if let Err(e) = store.close_defect(id, &end) {
-            tracing::error!(stream = %self.spec.id, "{kind} {id}: end not recorded: {e}");
+    /// Completes `defect` with how it ended, records and announces it.
+    fn close(&mut self, mut defect: DefectRecord, end: DefectEnd) {
+        if let Err(e) = lock(&self.shared.store).close_defect(defect.id, &end) {
+            tracing::error!(stream = %self.spec.id, "{} {}: end not recorded: {e}", defect.kind, defect.id);
         }
-        let record = store.defect(id);
-        drop(store);
-        self.status(|s| s.open_defects.retain(|d| d.id != id));
-        match record {
-            Ok(Some(defect)) => {
-                (self.shared.notify)(DefectNotice { opened: false, stream_name: self.spec.name.clone(), defect });
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(stream = %self.spec.id, "{kind} {id}: {e}"),
-        }
+        self.status(|s| s.open_defects.retain(|d| d.id != defect.id));
+        defect.end_ms = Some(end.end_ms);
+        defect.end_pts_s = end.end_pts_s;
+        defect.confidence = end.confidence;
+        defect.evidence = end.evidence;
+        (self.shared.notify)(DefectNotice { opened: false, stream_name: self.spec.name.clone(), defect });
     }
 
     fn status(&self, f: impl FnOnce(&mut StreamStatus)) {
