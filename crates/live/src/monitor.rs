@@ -172,7 +172,13 @@ impl Monitor {
     /// Starts `spec`'s pipeline if it is this copy's, with the detectors
     /// both it and this copy run.
     fn launch(&self, spec: StreamSpec) {
-        if !self.mine(&spec.id) || lock(&self.running).contains_key(&spec.id) {
+        if !self.mine(&spec.id) {
+            return;
+        }
+        // Held until the pipeline is registered, so two callers (an API
+        // change and a cluster round) cannot both start it.
+        let mut running = lock(&self.running);
+        if running.contains_key(&spec.id) {
             return;
         }
         let mut run = spec.clone();
@@ -203,8 +209,7 @@ impl Monitor {
             .spawn(move || worker::run(run, vqa, pipeline, thread_shared));
         match thread {
             Ok(handle) => {
-                let id = spec.id.clone();
-                lock(&self.running).insert(id, Running { spec, shared, thread: Some(handle) });
+                running.insert(spec.id.clone(), Running { spec, shared, thread: Some(handle) });
             }
             Err(e) => tracing::error!(stream = %spec.id, "cannot start its pipeline: {e}"),
         }
