@@ -12,6 +12,7 @@ deps:
 
 samples: deps
 	@bash scripts/fetch-samples.sh
+	@bash scripts/fetch-models.sh
 
 build: deps
 	$(CARGO) build --workspace

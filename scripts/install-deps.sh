@@ -13,6 +13,7 @@ packages=(
   curl                             # the demo talks to `showrunner serve`
   nats-server                      # tests run a real NATS server for telemetry ingest
   chromium                         # the stream-wall test drives a real headless browser
+  fonts-dejavu-core                # `artwork synth` renders poster titles with it
 )
 # Node.js and npm drive that browser (playwright-core); a machine that has
 # them from elsewhere keeps its own.

@@ -1,0 +1,86 @@
+//! The real models on real pictures: text rendered with a system font is
+//! found where it was drawn and read back; NudeNet finds the face in
+//! scikit-image's astronaut photograph and flags nothing on it.
+//!
+//! The models and photographs come from `scripts/fetch-models.sh` (run by
+//! `make test`).
+
+use std::path::PathBuf;
+
+use ab_glyph::{FontVec, PxScale};
+use image::{Rgb, RgbImage};
+use showrunner_vision::ocr::DetectOptions;
+use showrunner_vision::{NudeNet, Ocr};
+
+fn cache(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache").join(dir)
+}
+
+fn font() -> FontVec {
+    let bytes = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf").expect("fonts-dejavu-core");
+    FontVec::try_from_vec(bytes).expect("a TrueType font")
+}
+
+#[test]
+fn text_is_found_where_it_was_drawn_and_read() {
+    let ocr = Ocr::load(&cache("models")).expect("make test fetches the models");
+    let mut image = RgbImage::from_pixel(960, 540, Rgb([20, 30, 60]));
+    imageproc::drawing::draw_text_mut(
+        &mut image,
+        Rgb([250, 250, 250]),
+        100,
+        80,
+        PxScale::from(64.0),
+        &font(),
+        "Midnight Harbour",
+    );
+    imageproc::drawing::draw_text_mut(
+        &mut image,
+        Rgb([250, 200, 40]),
+        520,
+        400,
+        PxScale::from(40.0),
+        &font(),
+        "Coming Soon 2027",
+    );
+    let lines = ocr.read(&image, &DetectOptions::default()).unwrap();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let title = &lines[0];
+    assert_eq!(title.text.replace(' ', "").to_lowercase(), "midnightharbour", "{title:?}");
+    // Drawn at x = 100, y = 80 with 64 px glyphs (cap height ≈ 47 px).
+    assert!((title.rect.x - 100.0).abs() < 15.0 && (title.rect.y - 90.0).abs() < 20.0, "{title:?}");
+    assert!(title.rect.h > 40.0 && title.rect.h < 90.0, "{title:?}");
+    assert!(title.confidence > 0.8, "{title:?}");
+    assert_eq!(lines[1].text.replace(' ', "").to_lowercase(), "comingsoon2027", "{:?}", lines[1]);
+    assert!((lines[1].rect.x - 520.0).abs() < 15.0, "{:?}", lines[1]);
+}
+
+#[test]
+fn a_blank_picture_has_no_text() {
+    let ocr = Ocr::load(&cache("models")).unwrap();
+    let image = RgbImage::from_pixel(640, 360, Rgb([128, 128, 128]));
+    assert!(ocr.read(&image, &DetectOptions::default()).unwrap().is_empty());
+}
+
+#[test]
+fn nudenet_finds_the_astronauts_face_and_flags_nothing() {
+    let model = NudeNet::load(&cache("models")).expect("make test fetches the models");
+    let photo = image::open(cache("photos").join("astronaut.png")).expect("make test fetches the photos").to_rgb8();
+    let found = model.detect(&photo).unwrap();
+    let face = found.iter().find(|d| d.label.starts_with("FACE_")).unwrap_or_else(|| panic!("no face in {found:#?}"));
+    assert!(face.score > 0.4, "{face:?}");
+    // Eileen Collins' face is in the upper middle of the 512×512 photograph.
+    let (cx, cy) = (face.rect.x + face.rect.w / 2.0, face.rect.y + face.rect.h / 2.0);
+    assert!((150.0..300.0).contains(&cx) && (40.0..200.0).contains(&cy), "{face:?}");
+    assert!(!found.iter().any(|d| d.label.ends_with("_EXPOSED") && d.score > 0.5), "{found:#?}");
+}
+
+#[test]
+fn a_missing_model_names_the_file() {
+    let Err(error) = Ocr::load(std::path::Path::new("/nonexistent")) else { panic!("loaded nothing") };
+    let message = error.to_string();
+    assert!(
+        message.contains("/nonexistent/ch_PP-OCRv4_det_infer.onnx") && message.contains("fetch-models"),
+        "{message}"
+    );
+}
