@@ -38,6 +38,9 @@ enum Command {
     Query(commands::query::Args),
     /// Serve the HTTP API: live telemetry in, alarms out.
     Serve(commands::serve::Args),
+    /// Check partner artwork; generate, evaluate and compare labelled sets.
+    #[command(subcommand)]
+    Artwork(commands::artwork::Command),
     /// Measure speed on this machine.
     #[command(subcommand)]
     Bench(commands::bench::Command),
@@ -59,6 +62,7 @@ fn main() {
         Command::Serve(args) => commands::serve::run(args),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Bench(cmd) => commands::bench::run(cmd),
+        Command::Artwork(cmd) => commands::artwork::run(cmd),
     };
     match result {
         Ok(code) => std::process::exit(code),

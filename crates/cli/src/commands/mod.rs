@@ -2,6 +2,7 @@
 
 pub mod alarms;
 pub mod analyze;
+pub mod artwork;
 pub mod bench;
 pub mod bench_live;
 pub mod corpus;

@@ -1,0 +1,69 @@
+//! What the models see in one artwork, computed once and shared by every
+//! check: the lines of text and NudeNet's detections (faces included).
+
+use std::path::Path;
+
+use showrunner_vision::ocr::DetectOptions;
+use showrunner_vision::{Detection, NudeNet, Ocr, TextLine};
+
+use crate::{Artwork, ArtworkConfig, ArtworkError};
+
+/// The loaded models, shared by every image checked.
+pub struct Models {
+    ocr: Ocr,
+    nudenet: NudeNet,
+}
+
+impl Models {
+    /// Loads PP-OCR and NudeNet from `dir`.
+    pub fn load(dir: &Path) -> Result<Models, ArtworkError> {
+        Ok(Models { ocr: Ocr::load(dir)?, nudenet: NudeNet::load(dir)? })
+    }
+}
+
+/// What is being checked, against what.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Artwork kind (`hero`, `poster`…), a key of the configuration's kinds.
+    pub kind: String,
+    /// The market's locale (`de-DE`); its language is what text should be in.
+    pub locale: String,
+    /// Audience rating for `mature_content` (`kids`, `general`, `adult`);
+    /// the configuration's default when empty.
+    pub rating: String,
+}
+
+/// One artwork with everything the models found in it.
+pub struct Scene {
+    /// The image.
+    pub artwork: Artwork,
+    /// What it is checked against.
+    pub target: Target,
+    /// Text lines, read.
+    pub lines: Vec<TextLine>,
+    /// NudeNet detections, faces included.
+    pub detections: Vec<Detection>,
+}
+
+impl Scene {
+    /// Runs text recognition and NudeNet on `artwork`, side by side.
+    pub fn build(
+        models: &Models,
+        artwork: Artwork,
+        target: Target,
+        config: &ArtworkConfig,
+    ) -> Result<Scene, ArtworkError> {
+        let options = DetectOptions { max_side: config.ocr.max_side, ..DetectOptions::default() };
+        let (lines, detections) = std::thread::scope(|s| {
+            let nudity = s.spawn(|| models.nudenet.detect(&artwork.rgb));
+            let lines = models.ocr.read(&artwork.rgb, &options);
+            (lines, nudity.join().expect("NudeNet thread panicked"))
+        });
+        Ok(Scene { lines: lines?, detections: detections?, artwork, target })
+    }
+
+    /// The language part of the target locale (`de` for `de-DE`).
+    pub fn language(&self) -> String {
+        self.target.locale.split(['-', '_']).next().unwrap_or("").to_lowercase()
+    }
+}

@@ -1,0 +1,106 @@
+//! The checks with the real models on pictures drawn here: a title placed
+//! safely and then under the TV's left gradient, pixelated, in the wrong
+//! language; and the synthesizer's determinism.
+//!
+//! Models and photographs come from `scripts/fetch-models.sh` (`make test`).
+
+use std::path::PathBuf;
+
+use ab_glyph::{FontVec, PxScale};
+use image::{imageops, Rgb, RgbImage};
+use rand::{Rng, SeedableRng};
+use showrunner_artwork::synth::{synthesize, SynthOptions, FONT_DIR};
+use showrunner_artwork::{Artwork, ArtworkConfig, Checker, Models, Report, Target};
+
+fn cache(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache").join(dir)
+}
+
+fn checker() -> Checker {
+    Checker::new(Models::load(&cache("models")).expect("make test fetches the models"), ArtworkConfig::default())
+}
+
+/// A 960×540 hero: a grainy dark gradient with `title` in white at (x, y).
+fn hero(title: &str, x: i32, y: i32) -> RgbImage {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let mut image = RgbImage::from_fn(960, 540, |_, y| {
+        let v = 30.0 + 40.0 * y as f32 / 540.0 + rng.gen_range(-6.0..6.0f32);
+        Rgb([v as u8, (v * 0.8) as u8, (v * 1.4) as u8])
+    });
+    let font = FontVec::try_from_vec(std::fs::read(format!("{FONT_DIR}/DejaVuSans-Bold.ttf")).unwrap()).unwrap();
+    imageproc::drawing::draw_text_mut(&mut image, Rgb([250, 250, 250]), x, y, PxScale::from(44.0), &font, title);
+    image
+}
+
+fn check(checker: &Checker, image: RgbImage, locale: &str) -> Report {
+    let artwork = Artwork {
+        name: "hero.png".into(),
+        file_bytes: 1,
+        format: "png".into(),
+        color: "rgb8".into(),
+        uses_transparency: false,
+        rgb: image,
+    };
+    checker.check(artwork, Target { kind: "hero".into(), locale: locale.into(), rating: String::new() }).unwrap()
+}
+
+fn passes(report: &Report, check: &str) -> bool {
+    report.verdict(check).unwrap_or_else(|| panic!("no {check} verdict")).pass
+}
+
+#[test]
+fn a_safe_legible_title_passes_and_the_same_title_under_the_tv_gradient_fails() {
+    let checker = checker();
+    // The hero's safe area is x 288–750, y 64–476 (TV gradient, square and 21:9 crops).
+    let safe = check(&checker, hero("Die letzte Grenze", 330, 250), "de-DE");
+    assert_eq!(safe.failed(), Vec::<&str>::new(), "{:#?}", safe.verdicts);
+    assert!(safe.lines.iter().any(|l| l.text.replace(' ', "") == "DieletzteGrenze"), "{:?}", safe.lines);
+
+    let under = check(&checker, hero("Die letzte Grenze", 30, 250), "de-DE");
+    let verdict = under.verdict("safe_zone").unwrap();
+    assert!(!verdict.pass);
+    assert!(
+        verdict.evidence.iter().any(|e| e.failing && e.message.contains("under the UI of tv_hero_16x9")),
+        "{verdict:#?}"
+    );
+    // Drawn from x = 30 it is also outside the square tile's crop (x 210–750).
+    assert!(verdict.evidence.iter().any(|e| e.failing && e.message.contains("cut by square_tile")), "{verdict:#?}");
+}
+
+#[test]
+fn the_wrong_language_and_pixelation_fail() {
+    let checker = checker();
+    let english = check(&checker, hero("The Last Lighthouse Keeper", 320, 250), "de-DE");
+    assert!(!passes(&english, "localization"), "{:#?}", english.verdict("localization"));
+    assert!(passes(&english, "pixelation"), "{:#?}", english.verdict("pixelation"));
+
+    let clean = hero("The Last Lighthouse Keeper", 320, 250);
+    let small = imageops::resize(&clean, 120, 68, imageops::FilterType::Triangle);
+    let blocky = check(&checker, imageops::resize(&small, 960, 540, imageops::FilterType::Nearest), "en-US");
+    let verdict = blocky.verdict("pixelation").unwrap();
+    assert!(!verdict.pass && verdict.score > 5.0, "{verdict:#?}");
+}
+
+#[test]
+fn the_synthesizer_writes_the_same_labelled_set_for_the_same_seed() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let options = SynthOptions { photos: cache("photos"), fonts: FONT_DIR.into(), count: 12, seed: 5 };
+    synthesize(&options, a.path(), |_| {}).unwrap();
+    synthesize(&options, b.path(), |_| {}).unwrap();
+    let labels = std::fs::read_to_string(a.path().join("labels.json")).unwrap();
+    assert_eq!(labels, std::fs::read_to_string(b.path().join("labels.json")).unwrap());
+    let parsed: serde_json::Value = serde_json::from_str(&labels).unwrap();
+    let images = parsed.as_object().unwrap();
+    assert_eq!(images.len(), 12);
+    for (name, defects) in images {
+        assert!(a.path().join(name).is_file(), "{name}");
+        for key in ["safe_zone", "legibility", "pixelation", "localization", "colour_blind"] {
+            assert!(defects[key].is_boolean(), "{name}: {key}");
+        }
+        let image = Artwork::open(&a.path().join(name)).unwrap();
+        assert!(matches!((image.width(), image.height()), (960, 540) | (480, 720)), "{name}");
+    }
+    let missing = SynthOptions { photos: "/nonexistent".into(), ..options };
+    let message = synthesize(&missing, a.path(), |_| {}).unwrap_err().to_string();
+    assert!(message.contains("/nonexistent/chelsea.png") && message.contains("fetch-models"), "{message}");
+}
