@@ -27,15 +27,17 @@ impl Check for SafeZone {
                 .filter(|d| d.label.starts_with("FACE_") && d.score >= settings.face_score)
                 .map(|d| ("face".to_owned(), d.rect)),
         );
+        let profiles: Vec<_> = config
+            .profiles_for(&scene.target.kind)
+            .map(|p| (p, p.crop(width, height), p.overlays(width, height)))
+            .collect();
         let mut evidence = Vec::new();
         let mut worst = 0f32;
         for (what, rect) in &elements {
             let area = rect.area().max(1.0);
-            for profile in config.profiles_for(&scene.target.kind) {
-                let inside = rect.intersection(&profile.crop(width, height)).area() / area;
-                let covered: f32 =
-                    profile.overlays(width, height).iter().map(|(_, o)| rect.intersection(o).area()).sum::<f32>()
-                        / area;
+            for (profile, crop, overlays) in &profiles {
+                let inside = rect.intersection(crop).area() / area;
+                let covered: f32 = overlays.iter().map(|(_, o)| rect.intersection(o).area()).sum::<f32>() / area;
                 let cut = inside < settings.min_inside;
                 let under = covered > settings.max_covered;
                 worst = worst.max(1.0 - inside).max(covered);

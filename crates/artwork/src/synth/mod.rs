@@ -220,6 +220,7 @@ fn compose(rng: &mut ChaCha8Rng, photos: &[RgbImage], fonts: &[FontVec]) -> Post
     let pad = 0.4 * th;
     let band_rect = Rect::from_edges(at.x - pad, at.y - pad, at.right() + pad, at.bottom() + pad);
     let mut colour = Rgb([0, 0, 0]);
+    let mut behind = Rgb([0, 0, 0]);
     for attempt in 0..2 {
         if banded {
             let band = if colour_blind {
@@ -230,7 +231,7 @@ fn compose(rng: &mut ChaCha8Rng, photos: &[RgbImage], fonts: &[FontVec]) -> Post
             fill(&mut image, &band_rect, band);
         }
         let (dark, light) = extremes(&image, &band_rect);
-        let behind = mean_colour(&image, &at);
+        behind = mean_colour(&image, &at);
         colour = if colour_blind {
             Rgb([rng.gen_range(240..=255), rng.gen_range(0..12), rng.gen_range(0..12)])
         } else if illegible {
@@ -244,7 +245,6 @@ fn compose(rng: &mut ChaCha8Rng, photos: &[RgbImage], fonts: &[FontVec]) -> Post
         }
         banded = true; // a background too varied for any colour: put a band behind
     }
-    let behind = mean_colour(&image, &at);
     draw(&mut image, &mask, x, y, colour);
     let ratio = contrast_ratio(colour, behind);
 
