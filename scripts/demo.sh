@@ -36,6 +36,10 @@ echo
 echo
 "$bin" alarms show 2 --data-dir "$out/data" --svg "$out/alarm-2.svg"
 echo
+echo "== Artwork: generated posters checked against their labels (PP-OCR and NudeNet in-process), with an HTML report"
+"$bin" artwork synth --out "$out/posters" --seed 2 --count 24
+"$bin" artwork eval --dataset "$out/posters" --data-dir "$out/data"
+echo
 echo "== showrunner serve: the same alarms over the HTTP API, and live streams"
 SHOWRUNNER_TOKEN=demo-token SHOWRUNNER_LOG=warn "$bin" serve --listen 127.0.0.1:0 --data-dir "$out/data" >"$out/serve.log" &
 server=$!

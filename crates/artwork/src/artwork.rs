@@ -76,6 +76,19 @@ impl Artwork {
         })
     }
 
+    /// An artwork from pixels already in memory (a picture drawn or edited
+    /// by the caller), described as an opaque 8-bit RGB PNG.
+    pub fn from_rgb(name: &str, rgb: RgbImage) -> Artwork {
+        Artwork {
+            name: name.to_owned(),
+            file_bytes: rgb.as_raw().len(),
+            format: "png".into(),
+            color: "rgb8".into(),
+            uses_transparency: false,
+            rgb,
+        }
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.rgb.width()

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::llm::LlmConfig;
 use crate::profiles::{default_kinds, default_profiles, DeviceProfile, KindSpec};
 use crate::ArtworkError;
 
@@ -21,8 +22,10 @@ pub struct ArtworkConfig {
     pub profiles: Vec<DeviceProfile>,
     /// `safe_zone` thresholds.
     pub safe_zone: SafeZoneConfig,
-    /// `legibility` and `colour_blind` thresholds.
+    /// `legibility` thresholds (its text measurement is shared with `colour_blind`).
     pub legibility: LegibilityConfig,
+    /// `colour_blind` thresholds.
+    pub colour_blind: ColourBlindConfig,
     /// `pixelation` thresholds.
     pub pixelation: PixelationConfig,
     /// `localization` thresholds.
@@ -31,6 +34,9 @@ pub struct ArtworkConfig {
     pub mature_content: MatureConfig,
     /// Text detection.
     pub ocr: OcrConfig,
+    /// The optional multimodal-model check; skipped when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmConfig>,
 }
 
 impl Default for ArtworkConfig {
@@ -40,10 +46,12 @@ impl Default for ArtworkConfig {
             profiles: default_profiles(),
             safe_zone: SafeZoneConfig::default(),
             legibility: LegibilityConfig::default(),
+            colour_blind: ColourBlindConfig::default(),
             pixelation: PixelationConfig::default(),
             localization: LocalizationConfig::default(),
             mature_content: MatureConfig::default(),
             ocr: OcrConfig::default(),
+            llm: None,
         }
     }
 }
@@ -68,7 +76,7 @@ impl Default for SafeZoneConfig {
     }
 }
 
-/// `legibility` and `colour_blind`: WCAG contrast and rendered size.
+/// `legibility`: WCAG contrast and rendered size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LegibilityConfig {
@@ -94,6 +102,23 @@ impl Default for LegibilityConfig {
             min_text_px: 10.0,
             glyph_share: 0.06,
         }
+    }
+}
+
+/// `colour_blind`: the WCAG ratios text must keep under each simulated
+/// colour-vision deficiency (text is large or small as `legibility` says).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColourBlindConfig {
+    /// Contrast ratio small text needs (WCAG AA: 4.5).
+    pub small_text_ratio: f32,
+    /// Contrast ratio large text needs (WCAG AA: 3).
+    pub large_text_ratio: f32,
+}
+
+impl Default for ColourBlindConfig {
+    fn default() -> Self {
+        ColourBlindConfig { small_text_ratio: 4.5, large_text_ratio: 3.0 }
     }
 }
 
@@ -165,13 +190,16 @@ impl Default for MatureConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OcrConfig {
-    /// The longer side of the picture the text detector sees.
+    /// The longer side of the picture the text detector sees. Detection
+    /// costs grow with its square: 800 keeps a 1920×1080 image under a
+    /// second on one core (`showrunner bench artwork`); 960 finds slightly
+    /// smaller text for about 0.3 s more.
     pub max_side: u32,
 }
 
 impl Default for OcrConfig {
     fn default() -> Self {
-        OcrConfig { max_side: 960 }
+        OcrConfig { max_side: 800 }
     }
 }
 
@@ -217,6 +245,17 @@ impl ArtworkConfig {
                 }
             }
         }
+        if let Some(llm) = &self.llm {
+            if !(llm.endpoint.starts_with("http://") || llm.endpoint.starts_with("https://")) {
+                return Err(format!("llm.endpoint {:?}: an http(s) chat-completions URL is needed", llm.endpoint));
+            }
+            if let Some(d) = llm.defects.iter().find(|d| !llm.prompts.contains_key(*d)) {
+                return Err(format!("llm.defects: {d:?} has no prompt in [llm.prompts]"));
+            }
+            if !(llm.timeout_s > 0.0 && llm.max_side >= 64) {
+                return Err("llm: timeout_s must be positive and max_side at least 64".into());
+            }
+        }
         if !self.mature_content.ratings.contains_key(&self.mature_content.rating) {
             return Err(format!("mature_content.rating {:?} has no thresholds", self.mature_content.rating));
         }
@@ -253,5 +292,8 @@ mod tests {
         .unwrap();
         let message = ArtworkConfig::load(&path).unwrap_err().to_string();
         assert!(message.contains("unknown kind \"billboard\""), "{message}");
+        std::fs::write(&path, "[llm]\nendpoint = \"file:///etc/passwd\"\n").unwrap();
+        let message = ArtworkConfig::load(&path).unwrap_err().to_string();
+        assert!(message.contains("an http(s) chat-completions URL is needed"), "{message}");
     }
 }

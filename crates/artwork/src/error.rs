@@ -29,6 +29,12 @@ pub enum ArtworkError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored check or dispute that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A request that contradicts the stored state (a dispute already decided).
+    #[error("{0}")]
+    Conflict(String),
     /// A model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] showrunner_vision::VisionError),

@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::synth::ImageInfo;
-use crate::{Artwork, ArtworkError, Checker, Report, Target};
+use crate::{Artwork, ArtworkError, Checker, Report, Scene, Target};
 
 /// A dataset's ground truth.
 #[derive(Debug, Clone)]
@@ -147,12 +148,34 @@ pub fn score(outcomes: &[ImageOutcome]) -> BTreeMap<String, DefectScore> {
 }
 
 /// Compares one report with its labels.
+/// The `llm` check's verdict on a defect (`llm.safe_zone`) is scored
+/// against the same label, as a row of its own.
 pub fn outcome(image: &str, labels: &BTreeMap<String, bool>, report: &Report) -> ImageOutcome {
     let results = labels
         .iter()
-        .filter_map(|(defect, &label)| report.verdict(defect).map(|v| (defect.clone(), (label, !v.pass, v.score))))
+        .flat_map(|(defect, &label)| {
+            [defect.clone(), crate::llm::verdict_name(defect)]
+                .into_iter()
+                .filter_map(move |name| report.verdict(&name).map(|v| (name.clone(), (label, !v.pass, v.score))))
+        })
         .collect();
     ImageOutcome { image: image.to_owned(), results, error: None }
+}
+
+/// Runs the models on every labelled image of the dataset in `dir`, in
+/// file-name order, handing each image's scene (or why it could not be
+/// read) to `each` with its position (from 1) and when its decoding started.
+pub fn for_each_scene(
+    checker: &Checker,
+    dir: &Path,
+    dataset: &Dataset,
+    mut each: impl FnMut(usize, &str, Result<Scene, ArtworkError>, Instant),
+) {
+    for (i, image) in dataset.labels.keys().enumerate() {
+        let started = Instant::now();
+        let scene = Artwork::open(&dir.join(image)).and_then(|a| checker.scene(a, dataset.target(image)));
+        each(i + 1, image, scene, started);
+    }
 }
 
 /// Checks every labelled image of the dataset in `dir`; `progress` is called
@@ -165,18 +188,41 @@ pub fn evaluate(
     mut progress: impl FnMut(usize, &ImageOutcome),
 ) -> Vec<(ImageOutcome, Option<Report>)> {
     let mut out = Vec::new();
-    for (i, (image, labels)) in dataset.labels.iter().enumerate() {
-        let checked = Artwork::open(&dir.join(image)).and_then(|a| checker.check(a, dataset.target(image)));
-        let item = match checked {
-            Ok(report) => (outcome(image, labels, &report), Some(report)),
-            Err(e) => {
-                (ImageOutcome { image: image.clone(), results: BTreeMap::new(), error: Some(e.to_string()) }, None)
+    for_each_scene(checker, dir, dataset, |i, image, scene, started| {
+        let item = match scene {
+            Ok(scene) => {
+                let report = crate::report(&scene, &checker.config, started);
+                (outcome(image, &dataset.labels[image], &report), Some(report))
             }
+            Err(e) => (failed(image, &e), None),
         };
-        progress(i + 1, &item.0);
+        progress(i, &item.0);
         out.push(item);
-    }
+    });
     out
+}
+
+/// The outcome of an image that could not be checked.
+pub fn failed(image: &str, error: &ArtworkError) -> ImageOutcome {
+    ImageOutcome { image: image.to_owned(), results: BTreeMap::new(), error: Some(error.to_string()) }
+}
+
+/// A dataset file, or the default when it does not exist yet.
+pub(crate) fn read_json<T: Default + serde::de::DeserializeOwned>(path: &Path) -> Result<T, ArtworkError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| ArtworkError::invalid(path.display(), e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(ArtworkError::io(path, e)),
+    }
+}
+
+/// Writes through a temporary file and a rename, so a crash leaves the old
+/// file or the new one, never half of one.
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), ArtworkError> {
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(value).expect("labels serialise");
+    std::fs::write(&tmp, text).map_err(|e| ArtworkError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ArtworkError::io(path, e))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! - [`Artwork`] decodes an upload, refusing bad files with the reason;
 //! - [`Scene`] runs the models once per image (PP-OCR, NudeNet);
 //! - [`checks`] holds one module per defect type behind one trait;
-//! - [`Checker`] ties them together: one image in, one verdict per check out.
+//! - [`Checker`] ties them together: one image in, one verdict per check out;
+//! - [`eval`], [`runs`], [`tune`] and [`html`] are the evaluation loop, and
+//!   [`review`] the human one: disputed verdicts become labels.
 
 mod artwork;
 pub mod checks;
@@ -13,15 +15,21 @@ mod config;
 mod contrast;
 mod error;
 pub mod eval;
+pub mod html;
 pub mod language;
+pub mod llm;
 pub mod profiles;
+pub mod review;
 pub mod runs;
 mod scene;
 pub mod synth;
+pub mod tune;
 
 pub use artwork::{Artwork, MAX_SIDE};
 pub use checks::{Check, Evidence, Verdict};
-pub use config::{ArtworkConfig, LegibilityConfig, LocalizationConfig, PixelationConfig, SafeZoneConfig};
+pub use config::{
+    ArtworkConfig, ColourBlindConfig, LegibilityConfig, LocalizationConfig, PixelationConfig, SafeZoneConfig,
+};
 pub use error::ArtworkError;
 pub use scene::{Models, Scene, Target};
 
@@ -51,6 +59,9 @@ pub struct Report {
     pub detections: Vec<Detection>,
     /// Time taken, in milliseconds.
     pub elapsed_ms: f64,
+    /// What was not done and why (the `llm` check skipped, for one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 impl Report {
@@ -81,22 +92,62 @@ impl Checker {
     /// Runs the models and every check on `artwork`.
     pub fn check(&self, artwork: Artwork, target: Target) -> Result<Report, ArtworkError> {
         let started = Instant::now();
-        let scene = Scene::build(&self.models, artwork, target, &self.config)?;
-        Ok(self.report(&scene, started))
+        let scene = self.scene(artwork, target)?;
+        Ok(report(&scene, &self.config, started))
     }
 
-    fn report(&self, scene: &Scene, started: Instant) -> Report {
-        let verdicts = checks::run_all(scene, &self.config);
-        Report {
-            name: scene.artwork.name.clone(),
-            kind: scene.target.kind.clone(),
-            locale: scene.target.locale.clone(),
-            width: scene.artwork.width(),
-            height: scene.artwork.height(),
-            verdicts,
-            lines: scene.lines.clone(),
-            detections: scene.detections.clone(),
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        }
+    /// Runs the models only: the scene every check looks at. Tuning keeps
+    /// scenes and re-runs the checks with other thresholds.
+    pub fn scene(&self, artwork: Artwork, target: Target) -> Result<Scene, ArtworkError> {
+        Scene::build(&self.models, artwork, target, &self.config)
     }
+}
+
+/// Runs every check on an already built scene with `config`'s thresholds.
+pub fn report(scene: &Scene, config: &ArtworkConfig, started: Instant) -> Report {
+    let mut verdicts = checks::run_all(scene, config);
+    let mut notices = Vec::new();
+    match &config.llm {
+        Some(llm) => verdicts.extend(llm::run(scene, llm, &describe_profiles(scene, config))),
+        None => notices.push("llm check skipped: no [llm] endpoint configured".to_owned()),
+    }
+    Report {
+        name: scene.artwork.name.clone(),
+        kind: scene.target.kind.clone(),
+        locale: scene.target.locale.clone(),
+        width: scene.artwork.width(),
+        height: scene.artwork.height(),
+        verdicts,
+        lines: scene.lines.clone(),
+        detections: scene.detections.clone(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        notices,
+    }
+}
+
+/// The device crops and overlays that show the scene's kind, in words,
+/// for the `llm` check's prompts.
+fn describe_profiles(scene: &Scene, config: &ArtworkConfig) -> String {
+    let described: Vec<String> = config
+        .profiles_for(&scene.target.kind)
+        .map(|p| {
+            let overlays: Vec<String> = p
+                .overlays
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} over x {:.0}–{:.0}%, y {:.0}–{:.0}% of the crop",
+                        o.name,
+                        o.x * 100.0,
+                        (o.x + o.w) * 100.0,
+                        o.y * 100.0,
+                        (o.y + o.h) * 100.0
+                    )
+                })
+                .collect();
+            let overlays = if overlays.is_empty() { String::new() } else { format!(" ({})", overlays.join("; ")) };
+            format!("{} {:.2}:1{overlays}", p.name, p.aspect)
+        })
+        .collect();
+    described.join(", ")
 }

@@ -1,15 +1,20 @@
 //! The checks with the real models on pictures drawn here: a title placed
 //! safely and then under the TV's left gradient, pixelated, in the wrong
-//! language; and the synthesizer's determinism.
+//! language; the synthesizer's determinism; an evaluation run's HTML
+//! report, and tuning that repairs a threshold.
 //!
 //! Models and photographs come from `scripts/fetch-models.sh` (`make test`).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use ab_glyph::{FontVec, PxScale};
 use image::{imageops, Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
+use showrunner_artwork::eval::{self, Dataset};
+use showrunner_artwork::html::{write_report, RunSummary};
 use showrunner_artwork::synth::{synthesize, SynthOptions, FONT_DIR};
+use showrunner_artwork::tune::{tune, Sample};
 use showrunner_artwork::{Artwork, ArtworkConfig, Checker, Models, Report, Target};
 
 fn cache(dir: &str) -> PathBuf {
@@ -33,14 +38,7 @@ fn hero(title: &str, x: i32, y: i32) -> RgbImage {
 }
 
 fn check(checker: &Checker, image: RgbImage, locale: &str) -> Report {
-    let artwork = Artwork {
-        name: "hero.png".into(),
-        file_bytes: 1,
-        format: "png".into(),
-        color: "rgb8".into(),
-        uses_transparency: false,
-        rgb: image,
-    };
+    let artwork = Artwork::from_rgb("hero.png", image);
     checker.check(artwork, Target { kind: "hero".into(), locale: locale.into(), rating: String::new() }).unwrap()
 }
 
@@ -103,4 +101,58 @@ fn the_synthesizer_writes_the_same_labelled_set_for_the_same_seed() {
     let missing = SynthOptions { photos: "/nonexistent".into(), ..options };
     let message = synthesize(&missing, a.path(), |_| {}).unwrap_err().to_string();
     assert!(message.contains("/nonexistent/chelsea.png") && message.contains("fetch-models"), "{message}");
+}
+
+#[test]
+fn a_run_is_reported_in_html_and_tuning_repairs_a_broken_threshold() {
+    let (posters, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let options = SynthOptions { photos: cache("photos"), fonts: FONT_DIR.into(), count: 16, seed: 3 };
+    synthesize(&options, posters.path(), |_| {}).unwrap();
+    let dataset = Dataset::load(posters.path()).unwrap();
+    let checker = checker();
+
+    let samples: Vec<Sample> = dataset
+        .labels
+        .keys()
+        .map(|image| {
+            let artwork = Artwork::open(&posters.path().join(image)).unwrap();
+            Sample { image: image.clone(), scene: checker.scene(artwork, dataset.target(image)).unwrap() }
+        })
+        .collect();
+    let results: Vec<_> = samples
+        .iter()
+        .map(|s| {
+            let report = showrunner_artwork::report(&s.scene, &checker.config, Instant::now());
+            (eval::outcome(&s.image, &dataset.labels[&s.image], &report), Some(report))
+        })
+        .collect();
+    let summary = RunSummary { run: 1, dataset: posters.path(), config: &checker.config };
+    let page = std::fs::read_to_string(write_report(out.path(), &summary, &results).unwrap()).unwrap();
+    let mut views = 0;
+    let mut failing_rects = 0;
+    for (outcome, report) in &results {
+        let report = report.as_ref().expect("every generated poster is checked");
+        assert!(page.contains(&format!("<h2>{}", outcome.image)), "{}", outcome.image);
+        assert!(out.path().join("img").join(outcome.image.replace('.', "_") + ".jpg").is_file());
+        let shown = 1 + checker.config.profiles_for(&report.kind).count();
+        views += shown;
+        let regions = report.verdicts.iter().flat_map(|v| &v.evidence).filter(|e| e.failing && e.region.is_some());
+        failing_rects += shown * regions.count();
+    }
+    assert_eq!(page.matches("<figure>").count(), views);
+    assert_eq!(page.matches("<rect class=\"failing\"").count(), failing_rects);
+    assert!(failing_rects > 0, "some generated poster has a located defect");
+
+    // A pixelation threshold that can never fire, repaired by the search.
+    let mut broken = checker.config.clone();
+    broken.pixelation.max_blockiness = 100.0;
+    broken.pixelation.min_detail = 0.0;
+    let positives = dataset.labels.values().filter(|l| l["pixelation"]).count();
+    assert!(positives > 0, "seed 3 has pixelated posters");
+    let tuned = tune(&samples, &dataset, &broken, "pixelation", "f1".parse().unwrap()).unwrap();
+    assert_eq!(tuned.before.true_positives, 0);
+    assert!(tuned.after.f_beta(1.0) >= 0.8, "{:?}", tuned.after);
+    let moved: Vec<&str> = tuned.changed.iter().map(|c| c.0).collect();
+    assert!(moved.iter().all(|m| m.starts_with("pixelation.")) && !moved.is_empty(), "{moved:?}");
+    assert_eq!(tuned.config.legibility, broken.legibility, "only the tuned check's parameters move");
 }

@@ -81,6 +81,11 @@ impl ConfigArgs {
         Ok(streams)
     }
 
+    /// The `[artwork]` section with all overrides applied.
+    pub fn artwork(&self) -> Result<showrunner_server::artwork::ArtworkSettings> {
+        self.section("artwork", "artwork")
+    }
+
     /// The `[nats]` section with all overrides applied.
     pub fn nats(&self) -> Result<NatsConfig> {
         self.section("nats", "NATS")

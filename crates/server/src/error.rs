@@ -40,6 +40,16 @@ impl ApiError {
         }
     }
 
+    /// 503: a part this endpoint needs is not available on this server.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: message.into() }
+    }
+
+    /// 413: the body is larger than the server accepts.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", message: message.into() }
+    }
+
     /// 500: our fault; the message says what failed.
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into() }
@@ -69,15 +79,25 @@ impl From<showrunner_live::LiveError> for ApiError {
     }
 }
 
+impl From<showrunner_artwork::ArtworkError> for ApiError {
+    fn from(e: showrunner_artwork::ArtworkError) -> Self {
+        use showrunner_artwork::ArtworkError;
+        match e {
+            ArtworkError::BadImage { .. } | ArtworkError::Invalid { .. } => ApiError::bad_request(e.to_string()),
+            ArtworkError::NotFound(_) => ApiError::not_found(e.to_string()),
+            ArtworkError::Conflict(_) => ApiError::conflict(e.to_string()),
+            ArtworkError::Io { .. } | ArtworkError::Model(_) | ArtworkError::Store(_) => {
+                ApiError::internal(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     /// A body that is too large is a 413; any other unreadable body a 400.
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "too_large",
-                message: format!("body: {}", e.body_text()),
-            }
+            ApiError::too_large(format!("body: {}", e.body_text()))
         } else {
             ApiError::bad_request(format!("body: {}", e.body_text()))
         }

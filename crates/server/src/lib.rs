@@ -13,10 +13,15 @@
 //!
 //! Both notify through the same sinks (`notify`).
 //!
+//! Artwork: `POST /v1/artwork` checks an upload and keeps its report;
+//! `/v1/artwork/{id}/dispute` puts a verdict in the review queue
+//! (`/v1/artwork/queue`), whose decisions become ground-truth labels.
+//!
 //! Security defaults: it listens on 127.0.0.1; every state-changing
 //! endpoint needs `Authorization: Bearer <token>`; request bodies are
 //! capped after decompression; no endpoint reads a file a caller names.
 
+pub mod artwork;
 pub mod auth;
 pub mod cluster;
 pub mod config;
@@ -61,6 +66,8 @@ pub struct AppState {
     pub events: tokio::sync::broadcast::Sender<notify::Notification>,
     /// The live streams.
     pub live: Arc<Monitor>,
+    /// Artwork checks and their review queue.
+    pub artwork: Arc<artwork::ArtworkService>,
     /// When the process started, for `/metrics`.
     pub started: std::time::Instant,
 }
@@ -86,6 +93,8 @@ pub struct Settings {
     pub detectors: Option<Vec<DefectType>>,
     /// `[nats]`: with `coordinate`, copies share the streams.
     pub nats: nats::NatsConfig,
+    /// `[artwork]`: models and thresholds of the artwork checks.
+    pub artwork: artwork::ArtworkSettings,
 }
 
 /// Why the server could not start or stopped.
@@ -124,6 +133,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/calendar/{id}", axum::routing::delete(routes::calendar::remove))
         .route("/v1/streams", post(routes::streams::create))
         .route("/v1/streams/{id}", axum::routing::patch(routes::streams::update).delete(routes::streams::remove))
+        .route("/v1/artwork", post(routes::artwork::upload))
+        .route("/v1/artwork/{id}/dispute", post(routes::artwork::dispute))
+        .route("/v1/artwork/queue/{id}/decision", post(routes::artwork::decide))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .route("/", get(routes::wall::page))
@@ -140,6 +152,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/defects", get(routes::defects::list))
         .route("/v1/defects/{id}", get(routes::defects::get))
         .route("/v1/defects/{id}/thumbnail", get(routes::defects::thumbnail))
+        .route("/v1/artwork/queue", get(routes::artwork::queue))
+        .route("/v1/artwork/{id}", get(routes::artwork::get))
         .route("/metrics", get(routes::metrics::get))
         .route("/v1/calendar", get(routes::calendar::list))
         .merge(protected)
@@ -183,6 +197,8 @@ pub fn state(settings: &Settings, token: String) -> Result<AppState, ServerError
     };
     let live = Monitor::start(&config.data_dir.join("streams.db"), monitor_settings, streams.stream.clone(), notice)
         .map_err(|e| ServerError::Store(e.to_string()))?;
+    let artwork = artwork::ArtworkService::open(&settings.artwork, &config.data_dir)
+        .map_err(|e| ServerError::Config(format!("artwork: {e}")))?;
     let qoe =
         QoeService::start(telemetry, alarms, db, &telemetry_root, schedule, notifier).map_err(ServerError::Config)?;
     Ok(AppState {
@@ -193,6 +209,7 @@ pub fn state(settings: &Settings, token: String) -> Result<AppState, ServerError
         file_calendar: Arc::new(file_calendar),
         events,
         live: Arc::new(live),
+        artwork: Arc::new(artwork),
         started: std::time::Instant::now(),
     })
 }

@@ -1,7 +1,8 @@
 //! `colour_blind`: text that is legible with normal colour vision must stay
 //! legible with protanopia, deuteranopia and tritanopia (the text and
-//! background colours are simulated and the contrast re-checked). Score:
-//! the lowest simulated contrast ratio (21 when there is no text).
+//! background colours are simulated and the contrast re-checked against
+//! this check's own WCAG ratios, so tuning `legibility` leaves it alone).
+//! Score: the lowest simulated contrast ratio (21 when there is no text).
 
 use super::legibility::{measured_lines, MeasuredLine};
 use super::{quoted, Check, Evidence, Verdict};
@@ -17,9 +18,15 @@ impl Check for ColourBlind {
     }
 
     fn run(&self, scene: &Scene, config: &ArtworkConfig) -> Verdict {
+        let settings = &config.colour_blind;
         let mut evidence = Vec::new();
         let mut lowest = 21f32;
-        for MeasuredLine { line, text, background, needed, .. } in measured_lines(scene, config) {
+        for MeasuredLine { line, text, background, rendered, .. } in measured_lines(scene, config) {
+            let needed = if rendered >= config.legibility.large_text_px {
+                settings.large_text_ratio
+            } else {
+                settings.small_text_ratio
+            };
             if contrast_ratio(text, background) < needed {
                 continue; // illegible for everyone: that is `legibility`'s finding
             }

@@ -52,7 +52,8 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn new(check: &str, score: f32, evidence: Vec<Evidence>) -> Verdict {
+    /// A verdict that fails when any evidence is failing.
+    pub(crate) fn new(check: &str, score: f32, evidence: Vec<Evidence>) -> Verdict {
         let pass = !evidence.iter().any(|e| e.failing);
         Verdict { check: check.to_owned(), pass, score, evidence }
     }

@@ -73,9 +73,10 @@ pub fn measure(image: &RgbImage) -> PixelationMeasures {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let luma: Vec<i32> =
         image.pixels().map(|p| (p[0] as i32 * 299 + p[1] as i32 * 587 + p[2] as i32 * 114) / 1000).collect();
+    let (across, down) = (step_profile(&luma, w, h, true), step_profile(&luma, w, h, false));
     let (mut blockiness, mut period) = (1f32, 0usize);
     for b in 4..=16 {
-        let score = (grid_ratio(&luma, w, h, b, true) * grid_ratio(&luma, w, h, b, false)).sqrt();
+        let score = (grid_ratio(&across, b) * grid_ratio(&down, b)).sqrt();
         if score > blockiness {
             (blockiness, period) = (score, b);
         }
@@ -95,18 +96,34 @@ pub fn measure(image: &RgbImage) -> PixelationMeasures {
     PixelationMeasures { blockiness: blockiness.min(50.0), period, detail }
 }
 
+/// Mean absolute luma step between each column and the next
+/// (`horizontal`), or each row and the next: one pass over the picture
+/// that every grid period is then read from.
+fn step_profile(luma: &[i32], w: usize, h: usize, horizontal: bool) -> Vec<f64> {
+    if horizontal {
+        let mut sums = vec![0i64; w.saturating_sub(1)];
+        for row in luma.chunks_exact(w) {
+            for (x, s) in sums.iter_mut().enumerate() {
+                *s += (row[x + 1] - row[x]).abs() as i64;
+            }
+        }
+        sums.iter().map(|&s| s as f64 / h as f64).collect()
+    } else {
+        luma.chunks_exact(w)
+            .zip(luma.chunks_exact(w).skip(1))
+            .map(|(a, b)| a.iter().zip(b).map(|(p, q)| (q - p).abs() as i64).sum::<i64>() as f64 / w as f64)
+            .collect()
+    }
+}
+
 /// Mean step at the strongest phase of period `b` over the mean step at
-/// the other phases, across columns (`horizontal`) or rows.
-fn grid_ratio(luma: &[i32], w: usize, h: usize, b: usize, horizontal: bool) -> f32 {
+/// the other phases, from a step profile.
+fn grid_ratio(profile: &[f64], b: usize) -> f32 {
     let mut energy = vec![0f64; b];
     let mut count = vec![0u64; b];
-    let (outer, inner) = if horizontal { (h, w) } else { (w, h) };
-    for o in 0..outer {
-        for i in 0..inner.saturating_sub(1) {
-            let (a, c) = if horizontal { (o * w + i, o * w + i + 1) } else { (i * w + o, (i + 1) * w + o) };
-            energy[i % b] += (luma[c] - luma[a]).abs() as f64;
-            count[i % b] += 1;
-        }
+    for (i, &step) in profile.iter().enumerate() {
+        energy[i % b] += step;
+        count[i % b] += 1;
     }
     let means: Vec<f64> = energy.iter().zip(&count).map(|(e, &n)| if n > 0 { e / n as f64 } else { 0.0 }).collect();
     let (best, peak) = means.iter().enumerate().fold((0, f64::MIN), |m, (i, &v)| if v > m.1 { (i, v) } else { m });

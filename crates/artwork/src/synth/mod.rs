@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use showrunner_vision::Rect;
 
 use crate::contrast::{contrast_ratio, luminance, Deficiency};
+use crate::eval::write_json;
 use crate::profiles::default_profiles;
 use crate::ArtworkError;
 use words::{Vocabulary, VOCABULARIES};
@@ -114,11 +115,6 @@ pub fn synthesize(options: &SynthOptions, out: &Path, mut progress: impl FnMut(u
     }
     write_json(&out.join("labels.json"), &labels)?;
     write_json(&out.join("manifest.json"), &manifest)
-}
-
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), ArtworkError> {
-    let text = serde_json::to_string_pretty(value).expect("labels serialise");
-    std::fs::write(path, text).map_err(|e| ArtworkError::io(path, e))
 }
 
 fn load_photos(dir: &Path) -> Result<Vec<RgbImage>, ArtworkError> {

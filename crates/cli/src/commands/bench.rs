@@ -1,6 +1,7 @@
 //! `showrunner bench telemetry`: end-to-end speed of the QoE path on this
 //! machine — aggregation from a file replay, and scoring of monitored
-//! series — on one core. `showrunner bench live`: see [`super::bench_live`].
+//! series — on one core. `showrunner bench live`: see [`super::bench_live`];
+//! `showrunner bench artwork`: see [`super::bench_artwork`].
 
 use std::io::Write;
 use std::time::Instant;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Live streams: how many one `serve` monitors in real time, CPU and
     /// memory per stream, webhook latency, against one ffmpeg per stream.
     Live(super::bench_live::Args),
+    /// Artwork checks: time per 1920×1080 image with every check (run
+    /// under `taskset -c 0` for one core).
+    Artwork(super::bench_artwork::Args),
 }
 
 /// Runs a bench subcommand.
@@ -40,6 +44,7 @@ pub fn run(cmd: Command) -> Result<i32> {
     let (events, series, json) = match cmd {
         Command::Telemetry { events, series, json } => (events, series, json),
         Command::Live(args) => return super::bench_live::run(args),
+        Command::Artwork(args) => return super::bench_artwork::run(args),
     };
     if events == 0 || series == 0 {
         bail!("--events and --series must be at least 1");

@@ -4,6 +4,7 @@ pub mod alarms;
 pub mod analyze;
 pub mod artwork;
 pub mod bench;
+pub mod bench_artwork;
 pub mod bench_live;
 pub mod corpus;
 pub mod eval;

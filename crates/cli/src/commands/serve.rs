@@ -51,6 +51,7 @@ pub fn run(args: Args) -> Result<i32> {
         detectors: args.detectors,
         server: server.clone(),
         nats: args.config.nats()?,
+        artwork: args.config.artwork()?,
     };
     let nats = settings.nats.clone();
     let token = match server.token.clone().or_else(|| std::env::var("SHOWRUNNER_TOKEN").ok()) {

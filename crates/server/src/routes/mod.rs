@@ -1,6 +1,7 @@
 //! One module per API resource.
 
 pub mod alarms;
+pub mod artwork;
 pub mod calendar;
 pub mod defects;
 pub mod events;
