@@ -173,6 +173,9 @@ impl ReviewStore {
     /// Decides dispute `id`: the decision is stored and written as the
     /// image's label for that defect in the reviewed dataset.
     pub fn decide(&mut self, id: i64, decision: &Decision) -> Result<Dispute, ArtworkError> {
+        if decision.reviewer.trim().is_empty() {
+            return Err(ArtworkError::invalid("reviewer", "say who decided"));
+        }
         let dispute = self.dispute_by_id(id)?;
         if dispute.decision.is_some() {
             return Err(ArtworkError::Conflict(format!("dispute {id} is already decided")));
@@ -316,6 +319,8 @@ mod tests {
         assert!(matches!(store.dispute(99, "safe_zone", "", "t"), Err(ArtworkError::NotFound(_))));
         assert_eq!(store.queue(false).unwrap(), vec![d.clone()]);
 
+        let anonymous = Decision { present: false, reviewer: " ".into(), note: String::new(), at: "t2".into() };
+        assert!(store.decide(d.id, &anonymous).unwrap_err().to_string().contains("say who decided"));
         let decision = Decision { present: false, reviewer: "ana".into(), note: "fits".into(), at: "t2".into() };
         let decided = store.decide(d.id, &decision).unwrap();
         assert_eq!(decided.decision, Some(decision.clone()));

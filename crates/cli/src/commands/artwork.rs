@@ -316,6 +316,9 @@ fn print_report(report: &Report) {
         "{} ({}×{}, {}, {}): {:.0} ms",
         report.name, report.width, report.height, report.kind, report.locale, report.elapsed_ms
     );
+    for notice in &report.notices {
+        println!("  ({notice})");
+    }
     for v in &report.verdicts {
         println!("  {:<15} {}  score {:.3}", v.check, if v.pass { "pass" } else { "FAIL" }, v.score);
         for e in v.evidence.iter().filter(|e| e.failing || v.pass) {
