@@ -24,9 +24,13 @@ fn cache(dir: &str) -> PathBuf {
 }
 
 fn app(dir: &std::path::Path, max_body_bytes: usize) -> axum::Router {
+    app_with_models(dir, max_body_bytes, cache("models"))
+}
+
+fn app_with_models(dir: &std::path::Path, max_body_bytes: usize, models: PathBuf) -> axum::Router {
     let settings = Settings {
         server: ServerConfig { data_dir: dir.to_path_buf(), max_body_bytes, ..ServerConfig::default() },
-        artwork: ArtworkSettings { models: Some(cache("models")), config: None },
+        artwork: ArtworkSettings { models: Some(models), config: None },
         ..Settings::default()
     };
     router(state(&settings, TOKEN.into()).unwrap(), max_body_bytes)
@@ -172,4 +176,18 @@ async fn bad_uploads_and_disputes_are_refused_with_the_reason() {
         call(&app, post_json("/v1/artwork/queue/7/decision", serde_json::json!({"present": true, "reviewer": "a"})))
             .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_models_an_upload_is_refused_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let app = app_with_models(data.path(), 1 << 20, data.path().join("no-models"));
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(960, 540, image::Rgb([20, 30, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (status, json) = call(&app, upload(Some(TOKEN), form(&[("image", Some("hero.png"), &png)]))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+    let message = json["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("artwork models unavailable") && message.contains("fetch-models"), "{message}");
 }
