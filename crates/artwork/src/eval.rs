@@ -203,7 +203,7 @@ pub fn evaluate(
 }
 
 /// The outcome of an image that could not be checked.
-pub fn failed(image: &str, error: &ArtworkError) -> ImageOutcome {
+fn failed(image: &str, error: &ArtworkError) -> ImageOutcome {
     ImageOutcome { image: image.to_owned(), results: BTreeMap::new(), error: Some(error.to_string()) }
 }
 

@@ -108,7 +108,7 @@ pub fn report(scene: &Scene, config: &ArtworkConfig, started: Instant) -> Report
     let mut verdicts = checks::run_all(scene, config);
     let mut notices = Vec::new();
     match &config.llm {
-        Some(llm) => verdicts.extend(llm::run(scene, llm, &describe_profiles(scene, config))),
+        Some(llm) => verdicts.extend(llm::run(scene, config, llm)),
         None => notices.push("llm check skipped: no [llm] endpoint configured".to_owned()),
     }
     Report {
@@ -123,31 +123,4 @@ pub fn report(scene: &Scene, config: &ArtworkConfig, started: Instant) -> Report
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         notices,
     }
-}
-
-/// The device crops and overlays that show the scene's kind, in words,
-/// for the `llm` check's prompts.
-fn describe_profiles(scene: &Scene, config: &ArtworkConfig) -> String {
-    let described: Vec<String> = config
-        .profiles_for(&scene.target.kind)
-        .map(|p| {
-            let overlays: Vec<String> = p
-                .overlays
-                .iter()
-                .map(|o| {
-                    format!(
-                        "{} over x {:.0}–{:.0}%, y {:.0}–{:.0}% of the crop",
-                        o.name,
-                        o.x * 100.0,
-                        (o.x + o.w) * 100.0,
-                        o.y * 100.0,
-                        (o.y + o.h) * 100.0
-                    )
-                })
-                .collect();
-            let overlays = if overlays.is_empty() { String::new() } else { format!(" ({})", overlays.join("; ")) };
-            format!("{} {:.2}:1{overlays}", p.name, p.aspect)
-        })
-        .collect();
-    described.join(", ")
 }

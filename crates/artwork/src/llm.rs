@@ -18,7 +18,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::{Evidence, Scene, Verdict};
+use crate::{ArtworkConfig, Evidence, Scene, Verdict};
 
 /// The `[llm]` section: where the model is and what to ask it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,8 +123,11 @@ struct Answer {
     reason: String,
 }
 
-/// Asks the model about every configured defect type, side by side.
-pub fn run(scene: &Scene, config: &LlmConfig, profiles: &str) -> Vec<Verdict> {
+/// Asks the model about every configured defect type, side by side;
+/// `artwork` supplies the device profiles the prompts describe.
+pub fn run(scene: &Scene, artwork: &ArtworkConfig, config: &LlmConfig) -> Vec<Verdict> {
+    let profiles = describe_profiles(scene, artwork);
+    let profiles = profiles.as_str();
     let picture = match data_url(scene, config.max_side) {
         Ok(url) => url,
         Err(reason) => return config.defects.iter().map(|d| not_judged(d, "", &reason)).collect(),
@@ -216,6 +219,33 @@ fn not_judged(defect: &str, version: &str, reason: &str) -> Verdict {
     let message =
         if version.is_empty() { format!("not judged: {reason}") } else { format!("not judged ({version}): {reason}") };
     Verdict::new(&verdict_name(defect), 0.0, vec![Evidence { message, region: None, value: None, failing: false }])
+}
+
+/// The device crops and overlays that show the scene's kind, in words,
+/// for the `llm` check's prompts.
+fn describe_profiles(scene: &Scene, config: &ArtworkConfig) -> String {
+    let described: Vec<String> = config
+        .profiles_for(&scene.target.kind)
+        .map(|p| {
+            let overlays: Vec<String> = p
+                .overlays
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} over x {:.0}–{:.0}%, y {:.0}–{:.0}% of the crop",
+                        o.name,
+                        o.x * 100.0,
+                        (o.x + o.w) * 100.0,
+                        o.y * 100.0,
+                        (o.y + o.h) * 100.0
+                    )
+                })
+                .collect();
+            let overlays = if overlays.is_empty() { String::new() } else { format!(" ({})", overlays.join("; ")) };
+            format!("{} {:.2}:1{overlays}", p.name, p.aspect)
+        })
+        .collect();
+    described.join(", ")
 }
 
 /// The artwork as a JPEG data URL, its longer side at most `max_side`.

@@ -11,7 +11,7 @@ use showrunner_anomaly::chart::render_svg;
 use showrunner_anomaly::store::{AlarmFilter, AlarmState, AlarmStore, StoredAlarm};
 
 use crate::error::ApiError;
-use crate::routes::params::{limit, query, time};
+use crate::routes::params::{limit, path_id, query, time};
 use crate::AppState;
 
 /// Runs a store query off the async runtime.
@@ -33,10 +33,6 @@ pub struct ListQuery {
     since: Option<String>,
     until: Option<String>,
     limit: Option<usize>,
-}
-
-fn alarm_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    p.map(|Path(id)| id).map_err(|e| ApiError::bad_request(format!("alarm id: {}", e.body_text())))
 }
 
 /// An alarm without its chart points, for listings.
@@ -70,7 +66,7 @@ pub async fn get(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<StoredAlarm>, ApiError> {
-    let id = alarm_id(id)?;
+    let id = path_id("alarm", id)?;
     Ok(Json(with_store(&state, move |s| Ok(s.get(id)?)).await?))
 }
 
@@ -80,7 +76,7 @@ pub async fn chart(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = alarm_id(id)?;
+    let id = path_id("alarm", id)?;
     let a = with_store(&state, move |s| Ok(s.get(id)?)).await?;
     let title = format!("alarm {} ({}, {}): {}", a.id, a.level.name(), a.state.name(), a.summary);
     let svg = render_svg(&a.chart, a.opened_ms, a.resolved_ms.unwrap_or(a.last_ms), &title);
@@ -102,7 +98,7 @@ pub async fn ack(
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<AckBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<StoredAlarm>, ApiError> {
-    let id = alarm_id(id)?;
+    let id = path_id("alarm", id)?;
     let Json(body) = body.map_err(|e| ApiError::bad_request(format!("body: {}", e.body_text())))?;
     if body.by.trim().is_empty() || body.by.len() > 200 || body.note.len() > 10_000 {
         return Err(ApiError::bad_request("`by` must be 1 to 200 characters and `note` at most 10,000"));

@@ -13,15 +13,11 @@ use showrunner_artwork::{Artwork, Target};
 
 use crate::artwork::ArtworkService;
 use crate::error::ApiError;
-use crate::routes::params::query;
+use crate::routes::params::{path_id, query};
 use crate::AppState;
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn id(what: &str, p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    p.map(|Path(id)| id).map_err(|e| ApiError::bad_request(format!("{what} id: {}", e.body_text())))
 }
 
 /// Runs blocking work (models, SQLite, files) off the async runtime.
@@ -111,7 +107,7 @@ pub async fn get(
     State(state): State<AppState>,
     p: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<StoredCheck>, ApiError> {
-    let id = id("artwork", p)?;
+    let id = path_id("artwork", p)?;
     Ok(Json(blocking(&state, move |service| Ok(lock(service).check(id)?)).await?))
 }
 
@@ -131,7 +127,7 @@ pub async fn dispute(
     p: Result<Path<i64>, PathRejection>,
     body: Result<Json<DisputeBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Dispute>), ApiError> {
-    let id = id("artwork", p)?;
+    let id = path_id("artwork", p)?;
     let Json(body) = body?;
     let dispute =
         blocking(&state, move |service| Ok(lock(service).dispute(id, &body.defect, &body.reason, &now())?)).await?;
@@ -173,7 +169,7 @@ pub async fn decide(
     p: Result<Path<i64>, PathRejection>,
     body: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Dispute>, ApiError> {
-    let id = id("dispute", p)?;
+    let id = path_id("dispute", p)?;
     let Json(body) = body?;
     let decision = Decision { present: body.present, reviewer: body.reviewer, note: body.note, at: now() };
     Ok(Json(blocking(&state, move |service| Ok(lock(service).decide(id, &decision)?)).await?))

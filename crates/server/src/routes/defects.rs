@@ -10,7 +10,7 @@ use serde::Deserialize;
 use showrunner_live::{DefectFilter, DefectRecord};
 
 use crate::error::ApiError;
-use crate::routes::params::{limit, query, time};
+use crate::routes::params::{limit, path_id, query, time};
 use crate::routes::streams::with_monitor;
 use crate::AppState;
 
@@ -24,10 +24,6 @@ pub struct ListQuery {
     since: Option<String>,
     until: Option<String>,
     limit: Option<usize>,
-}
-
-fn defect_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    p.map(|Path(id)| id).map_err(|e| ApiError::bad_request(format!("defect id: {}", e.body_text())))
 }
 
 /// `GET /v1/defects`: newest first.
@@ -52,7 +48,7 @@ pub async fn get(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<DefectRecord>, ApiError> {
-    let id = defect_id(id)?;
+    let id = path_id("defect", id)?;
     Ok(Json(with_monitor(&state, move |m| Ok(m.defect(id)?)).await?))
 }
 
@@ -62,7 +58,7 @@ pub async fn thumbnail(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = defect_id(id)?;
+    let id = path_id("defect", id)?;
     let jpeg = with_monitor(&state, move |m| Ok(m.thumbnail(id)?)).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg))
 }

@@ -1,7 +1,7 @@
 //! Query parameters shared by the listing endpoints.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
 
 use crate::error::ApiError;
 
@@ -25,6 +25,12 @@ pub fn limit(value: Option<usize>) -> Result<usize, ApiError> {
         n @ 1..=MAX_LIMIT => Ok(n),
         n => Err(ApiError::bad_request(format!("`limit` = {n}: between 1 and {MAX_LIMIT}"))),
     }
+}
+
+/// A numeric id from the path, or a 400 naming what it should identify
+/// (`alarm id: …`).
+pub fn path_id(what: &str, p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+    p.map(|Path(id)| id).map_err(|e| ApiError::bad_request(format!("{what} id: {}", e.body_text())))
 }
 
 /// The parsed query, or a 400 saying what is wrong with it.
