@@ -55,6 +55,33 @@ fn text_is_found_where_it_was_drawn_and_read() {
     assert!((lines[1].rect.x - 520.0).abs() < 15.0, "{:?}", lines[1]);
 }
 
+/// Faint green text on a bright green band (contrast about 1.6:1), small,
+/// in a picture the detector sees scaled down: found and read.
+#[test]
+fn small_text_on_a_coloured_band_is_found() {
+    let ocr = Ocr::load(&cache("models")).unwrap();
+    let mut image = RgbImage::from_pixel(960, 540, Rgb([90, 70, 60]));
+    imageproc::drawing::draw_filled_rect_mut(
+        &mut image,
+        imageproc::rect::Rect::at(500, 290).of_size(190, 30),
+        Rgb([40, 230, 70]),
+    );
+    imageproc::drawing::draw_text_mut(
+        &mut image,
+        Rgb([25, 180, 40]),
+        508,
+        296,
+        PxScale::from(18.0),
+        &font(),
+        "Chemin et le Rivage",
+    );
+    let options = DetectOptions { max_side: 800, ..DetectOptions::default() };
+    let lines = ocr.read(&image, &options).unwrap();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0].text.replace(' ', "").to_lowercase(), "cheminetlerivage", "{lines:?}");
+    assert!((lines[0].rect.x - 508.0).abs() < 10.0 && (lines[0].rect.y - 296.0).abs() < 10.0, "{lines:?}");
+}
+
 #[test]
 fn a_blank_picture_has_no_text() {
     let ocr = Ocr::load(&cache("models")).unwrap();

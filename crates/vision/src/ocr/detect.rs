@@ -6,6 +6,7 @@ use std::path::Path;
 
 use image::{imageops, RgbImage};
 
+use super::BGR;
 use crate::onnx::OnnxModel;
 use crate::{Rect, VisionError};
 
@@ -29,6 +30,12 @@ impl Default for DetectOptions {
     }
 }
 
+/// The network was trained on pictures normalised with the ImageNet mean and
+/// deviation. Per-plane mean of the training pictures (B, G, R), on a 0–1 scale.
+const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// Per-plane standard deviation of the training pictures (B, G, R).
+const STD: [f32; 3] = [0.229, 0.224, 0.225];
+
 /// The detection network.
 pub struct TextDetector {
     model: OnnxModel,
@@ -48,13 +55,7 @@ impl TextDetector {
         let (net_w, net_h) = (round32(width), round32(height));
         let resized = imageops::resize(image, net_w, net_h, imageops::FilterType::Triangle);
         let (w, h) = (net_w as usize, net_h as usize);
-        let mut data = vec![0f32; 3 * w * h];
-        for (i, pixel) in resized.pixels().enumerate() {
-            for c in 0..3 {
-                data[c * w * h + i] = (pixel[c] as f32 / 255.0 - 0.5) / 0.5;
-            }
-        }
-        let (_, prob) = self.model.run(&[1, 3, h, w], data)?;
+        let (_, prob) = self.model.run(&[1, 3, h, w], input_planes(&resized))?;
         let (sx, sy) = (width as f32 / w as f32, height as f32 / h as f32);
         Ok(regions(&prob, w, h, options)
             .into_iter()
@@ -64,6 +65,20 @@ impl TextDetector {
             })
             .collect())
     }
+}
+
+/// The network's input: one plane per channel in BGR order, each normalised
+/// with the training pictures' mean and deviation.
+fn input_planes(image: &RgbImage) -> Vec<f32> {
+    let size = image.width() as usize * image.height() as usize;
+    let mut data = vec![0f32; 3 * size];
+    for (i, pixel) in image.pixels().enumerate() {
+        for plane in 0..3 {
+            let value = pixel[BGR[plane]] as f32 / 255.0;
+            data[plane * size + i] = (value - MEAN[plane]) / STD[plane];
+        }
+    }
+    data
 }
 
 /// Connected regions of `prob` above the pixel threshold (after a 2×2
@@ -133,6 +148,17 @@ fn regions(prob: &[f32], w: usize, h: usize, options: &DetectOptions) -> Vec<(Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn planes_are_bgr_with_imagenet_normalisation() {
+        let image = RgbImage::from_pixel(2, 1, image::Rgb([255, 0, 0]));
+        let data = input_planes(&image);
+        let expected = [(0.0 - 0.485) / 0.229, (0.0 - 0.456) / 0.224, (1.0 - 0.406) / 0.225];
+        for (plane, value) in expected.iter().enumerate() {
+            assert!((data[plane * 2] - value).abs() < 1e-5, "plane {plane}: {data:?}");
+            assert!((data[plane * 2 + 1] - value).abs() < 1e-5, "plane {plane}: {data:?}");
+        }
+    }
 
     #[test]
     fn a_blob_of_text_probability_becomes_one_grown_box() {

@@ -14,6 +14,10 @@ pub use recognize::TextRecognizer;
 
 use crate::{model_path, Rect, VisionError, OCR_DETECTION_FILE, OCR_RECOGNITION_FILE};
 
+/// Both PP-OCR networks were trained on OpenCV's BGR pictures: input plane
+/// `i` holds RGB channel `BGR[i]`.
+const BGR: [usize; 3] = [2, 1, 0];
+
 /// One line of text found in an image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextLine {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use image::{imageops, RgbImage};
 
+use super::BGR;
 use crate::onnx::OnnxModel;
 use crate::{Rect, VisionError};
 
@@ -56,8 +57,8 @@ impl TextRecognizer {
         let (nw, nh) = (net_w as usize, HEIGHT as usize);
         let mut data = vec![0f32; 3 * nw * nh];
         for (px, py, pixel) in line.enumerate_pixels() {
-            for c in 0..3 {
-                data[c * nw * nh + py as usize * nw + px as usize] = (pixel[c] as f32 / 255.0 - 0.5) / 0.5;
+            for (plane, channel) in BGR.into_iter().enumerate() {
+                data[plane * nw * nh + py as usize * nw + px as usize] = (pixel[channel] as f32 / 255.0 - 0.5) / 0.5;
             }
         }
         let (shape, probs) = self.model.run(&[1, 3, nh, nw], data)?;
