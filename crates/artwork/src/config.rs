@@ -22,7 +22,7 @@ pub struct ArtworkConfig {
     pub profiles: Vec<DeviceProfile>,
     /// `safe_zone` thresholds.
     pub safe_zone: SafeZoneConfig,
-    /// `legibility` thresholds (its text measurement is shared with `colour_blind`).
+    /// `legibility` thresholds (its text measurement, not its thresholds, is shared with `colour_blind`).
     pub legibility: LegibilityConfig,
     /// `colour_blind` thresholds.
     pub colour_blind: ColourBlindConfig,
@@ -106,7 +106,8 @@ impl Default for LegibilityConfig {
 }
 
 /// `colour_blind`: the WCAG ratios text must keep under each simulated
-/// colour-vision deficiency (text is large or small as `legibility` says).
+/// colour-vision deficiency. Its own copy of every threshold, so tuning
+/// `legibility` never moves this check's verdicts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColourBlindConfig {
@@ -114,11 +115,13 @@ pub struct ColourBlindConfig {
     pub small_text_ratio: f32,
     /// Contrast ratio large text needs (WCAG AA: 3).
     pub large_text_ratio: f32,
+    /// Rendered line height, in device pixels, from which text is large.
+    pub large_text_px: f32,
 }
 
 impl Default for ColourBlindConfig {
     fn default() -> Self {
-        ColourBlindConfig { small_text_ratio: 4.5, large_text_ratio: 3.0 }
+        ColourBlindConfig { small_text_ratio: 4.5, large_text_ratio: 3.0, large_text_px: 24.0 }
     }
 }
 

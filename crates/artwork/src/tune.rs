@@ -86,6 +86,7 @@ pub fn parameters(defect: &str) -> Result<Vec<Parameter>, ArtworkError> {
         "colour_blind" => vec![
             parameter!(colour_blind.small_text_ratio, grid(2.5, 7.0, 0.25)),
             parameter!(colour_blind.large_text_ratio, grid(1.5, 4.5, 0.25)),
+            parameter!(colour_blind.large_text_px, grid(12.0, 48.0, 2.0)),
         ],
         "pixelation" => vec![
             parameter!(pixelation.max_blockiness, grid(1.1, 4.0, 0.1)),

@@ -1,7 +1,7 @@
 //! `colour_blind`: text that is legible with normal colour vision must stay
 //! legible with protanopia, deuteranopia and tritanopia (the text and
 //! background colours are simulated and the contrast re-checked against
-//! this check's own WCAG ratios, so tuning `legibility` leaves it alone).
+//! this check's own WCAG thresholds, so tuning `legibility` leaves it alone).
 //! Score: the lowest simulated contrast ratio (21 when there is no text).
 
 use super::legibility::{measured_lines, MeasuredLine};
@@ -22,11 +22,8 @@ impl Check for ColourBlind {
         let mut evidence = Vec::new();
         let mut lowest = 21f32;
         for MeasuredLine { line, text, background, rendered, .. } in measured_lines(scene, config) {
-            let needed = if rendered >= config.legibility.large_text_px {
-                settings.large_text_ratio
-            } else {
-                settings.small_text_ratio
-            };
+            let needed =
+                if rendered >= settings.large_text_px { settings.large_text_ratio } else { settings.small_text_ratio };
             if contrast_ratio(text, background) < needed {
                 continue; // illegible for everyone: that is `legibility`'s finding
             }
@@ -48,5 +45,57 @@ impl Check for ColourBlind {
             }
         }
         Verdict::new(self.name(), lowest, evidence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use image::{Rgb, RgbImage};
+    use showrunner_vision::{Rect, TextLine};
+
+    use super::*;
+    use crate::{Artwork, Target};
+
+    /// Bright red bars (5.3:1 on black, far less for protanopes) in a 16 px
+    /// line box on black.
+    fn red_on_black() -> Scene {
+        let mut rgb = RgbImage::from_pixel(400, 100, Rgb([0, 0, 0]));
+        for x in (110..290).step_by(4) {
+            for y in 44..52 {
+                rgb.put_pixel(x, y, Rgb([255, 0, 0]));
+                rgb.put_pixel(x + 1, y, Rgb([255, 0, 0]));
+            }
+        }
+        let rect = Rect { x: 100.0, y: 40.0, w: 200.0, h: 16.0 };
+        let line = TextLine { rect, detection_score: 0.95, text: "Rot".into(), confidence: 0.9 };
+        Scene {
+            artwork: Artwork::from_rgb("red.png", rgb),
+            target: Target { kind: "unshown".into(), locale: "en-US".into(), rating: String::new() },
+            lines: vec![line],
+            detections: Vec::new(),
+        }
+    }
+
+    fn needs(verdict: &Verdict) -> Vec<String> {
+        verdict.evidence.iter().map(|e| e.message.rsplit("needs ").next().unwrap().to_owned()).collect()
+    }
+
+    #[test]
+    fn large_text_is_decided_by_this_checks_own_threshold() {
+        let scene = red_on_black();
+        let config = ArtworkConfig::default();
+        let verdict = ColourBlind.run(&scene, &config);
+        assert!(!verdict.pass, "{verdict:?}");
+        assert!(!needs(&verdict).is_empty() && needs(&verdict).iter().all(|n| n == "4.5:1)"), "{verdict:?}");
+
+        let mut legibility_tuned = config.clone();
+        legibility_tuned.legibility.large_text_px = 12.0;
+        assert_eq!(ColourBlind.run(&scene, &legibility_tuned).evidence, verdict.evidence);
+
+        // As large text it needs only 3:1, which it keeps for every deficiency.
+        let mut own = config.clone();
+        own.colour_blind.large_text_px = 12.0;
+        let verdict = ColourBlind.run(&scene, &own);
+        assert!(verdict.pass && verdict.score >= 3.0 && verdict.score < 4.5, "{verdict:?}");
     }
 }
