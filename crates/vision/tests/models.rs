@@ -21,37 +21,32 @@ fn font() -> FontVec {
     FontVec::try_from_vec(bytes).expect("a TrueType font")
 }
 
+/// Draws `text` in DejaVu Sans Bold with `px` glyphs, its top left at `at`.
+fn write(image: &mut RgbImage, colour: Rgb<u8>, at: (i32, i32), px: f32, text: &str) {
+    imageproc::drawing::draw_text_mut(image, colour, at.0, at.1, PxScale::from(px), &font(), text);
+}
+
+/// What OCR read, without spaces and in lower case (spacing and case are
+/// not what these tests judge).
+fn squashed(text: &str) -> String {
+    text.replace(' ', "").to_lowercase()
+}
+
 #[test]
 fn text_is_found_where_it_was_drawn_and_read() {
     let ocr = Ocr::load(&cache("models")).expect("make test fetches the models");
     let mut image = RgbImage::from_pixel(960, 540, Rgb([20, 30, 60]));
-    imageproc::drawing::draw_text_mut(
-        &mut image,
-        Rgb([250, 250, 250]),
-        100,
-        80,
-        PxScale::from(64.0),
-        &font(),
-        "Midnight Harbour",
-    );
-    imageproc::drawing::draw_text_mut(
-        &mut image,
-        Rgb([250, 200, 40]),
-        520,
-        400,
-        PxScale::from(40.0),
-        &font(),
-        "Coming Soon 2027",
-    );
+    write(&mut image, Rgb([250, 250, 250]), (100, 80), 64.0, "Midnight Harbour");
+    write(&mut image, Rgb([250, 200, 40]), (520, 400), 40.0, "Coming Soon 2027");
     let lines = ocr.read(&image, &DetectOptions::default()).unwrap();
     assert_eq!(lines.len(), 2, "{lines:#?}");
     let title = &lines[0];
-    assert_eq!(title.text.replace(' ', "").to_lowercase(), "midnightharbour", "{title:?}");
+    assert_eq!(squashed(&title.text), "midnightharbour", "{title:?}");
     // Drawn at x = 100, y = 80 with 64 px glyphs (cap height ≈ 47 px).
     assert!((title.rect.x - 100.0).abs() < 15.0 && (title.rect.y - 90.0).abs() < 20.0, "{title:?}");
     assert!(title.rect.h > 40.0 && title.rect.h < 90.0, "{title:?}");
     assert!(title.confidence > 0.8, "{title:?}");
-    assert_eq!(lines[1].text.replace(' ', "").to_lowercase(), "comingsoon2027", "{:?}", lines[1]);
+    assert_eq!(squashed(&lines[1].text), "comingsoon2027", "{:?}", lines[1]);
     assert!((lines[1].rect.x - 520.0).abs() < 15.0, "{:?}", lines[1]);
 }
 
@@ -66,19 +61,11 @@ fn small_text_on_a_coloured_band_is_found() {
         imageproc::rect::Rect::at(500, 290).of_size(190, 30),
         Rgb([40, 230, 70]),
     );
-    imageproc::drawing::draw_text_mut(
-        &mut image,
-        Rgb([25, 180, 40]),
-        508,
-        296,
-        PxScale::from(18.0),
-        &font(),
-        "Chemin et le Rivage",
-    );
+    write(&mut image, Rgb([25, 180, 40]), (508, 296), 18.0, "Chemin et le Rivage");
     let options = DetectOptions { max_side: 800, ..DetectOptions::default() };
     let lines = ocr.read(&image, &options).unwrap();
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert_eq!(lines[0].text.replace(' ', "").to_lowercase(), "cheminetlerivage", "{lines:?}");
+    assert_eq!(squashed(&lines[0].text), "cheminetlerivage", "{lines:?}");
     assert!((lines[0].rect.x - 508.0).abs() < 10.0 && (lines[0].rect.y - 296.0).abs() < 10.0, "{lines:?}");
 }
 
