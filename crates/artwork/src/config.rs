@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::PixelationMeasures;
 use crate::llm::LlmConfig;
 use crate::profiles::{default_kinds, default_profiles, DeviceProfile, KindSpec};
 use crate::ArtworkError;
@@ -198,11 +199,27 @@ pub struct OcrConfig {
     /// second on one core (`showrunner bench artwork`); 960 finds slightly
     /// smaller text for about 0.3 s more.
     pub max_side: u32,
+    /// Blockiness (see `pixelation`) above which text is read from a
+    /// de-pixelated copy of the picture, whose letters the OCR networks
+    /// find and read far better than block-drawn ones. Blocks drawn by
+    /// enlarging a small picture are flat, so their grid dominates every
+    /// step (blockiness 10–50); JPEG blocks keep detail inside (2–5), and
+    /// averaging them away would blur legible text. The default, 6, sits
+    /// in the gap between the two.
+    pub restore_blockiness: f32,
 }
 
 impl Default for OcrConfig {
     fn default() -> Self {
-        OcrConfig { max_side: 800 }
+        OcrConfig { max_side: 800, restore_blockiness: 6.0 }
+    }
+}
+
+impl OcrConfig {
+    /// Whether text is read from a de-pixelated copy of a picture with
+    /// these measures.
+    pub fn restores(&self, pixelation: &PixelationMeasures) -> bool {
+        pixelation.period > 0 && pixelation.blockiness > self.restore_blockiness
     }
 }
 
@@ -259,6 +276,9 @@ impl ArtworkConfig {
                 return Err("llm: timeout_s must be positive and max_side at least 64".into());
             }
         }
+        if !(self.ocr.max_side >= 32 && self.ocr.restore_blockiness.is_finite() && self.ocr.restore_blockiness >= 1.0) {
+            return Err("ocr: max_side must be at least 32 and restore_blockiness a number ≥ 1".into());
+        }
         if !self.mature_content.ratings.contains_key(&self.mature_content.rating) {
             return Err(format!("mature_content.rating {:?} has no thresholds", self.mature_content.rating));
         }
@@ -298,5 +318,8 @@ mod tests {
         std::fs::write(&path, "[llm]\nendpoint = \"file:///etc/passwd\"\n").unwrap();
         let message = ArtworkConfig::load(&path).unwrap_err().to_string();
         assert!(message.contains("an http(s) chat-completions URL is needed"), "{message}");
+        std::fs::write(&path, "[ocr]\nrestore_blockiness = 0.5\n").unwrap();
+        let message = ArtworkConfig::load(&path).unwrap_err().to_string();
+        assert!(message.contains("restore_blockiness a number ≥ 1"), "{message}");
     }
 }

@@ -19,6 +19,7 @@ pub mod html;
 pub mod language;
 pub mod llm;
 pub mod profiles;
+mod restore;
 pub mod review;
 pub mod runs;
 mod scene;
@@ -28,7 +29,7 @@ pub mod tune;
 pub use artwork::{Artwork, MAX_SIDE};
 pub use checks::{Check, Evidence, Verdict};
 pub use config::{
-    ArtworkConfig, ColourBlindConfig, LegibilityConfig, LocalizationConfig, PixelationConfig, SafeZoneConfig,
+    ArtworkConfig, ColourBlindConfig, LegibilityConfig, LocalizationConfig, OcrConfig, PixelationConfig, SafeZoneConfig,
 };
 pub use error::ArtworkError;
 pub use scene::{Models, Scene, Target};
@@ -110,6 +111,12 @@ pub fn report(scene: &Scene, config: &ArtworkConfig, started: Instant) -> Report
     match &config.llm {
         Some(llm) => verdicts.extend(llm::run(scene, config, llm)),
         None => notices.push("llm check skipped: no [llm] endpoint configured".to_owned()),
+    }
+    if config.ocr.restores(&scene.pixelation) {
+        notices.push(format!(
+            "text read from a de-pixelated copy: {} px blocks, blockiness {:.1}",
+            scene.pixelation.period, scene.pixelation.blockiness
+        ));
     }
     Report {
         name: scene.artwork.name.clone(),

@@ -1,11 +1,15 @@
 //! What the models see in one artwork, computed once and shared by every
-//! check: the lines of text and NudeNet's detections (faces included).
+//! check: the lines of text, NudeNet's detections (faces included) and the
+//! pixelation measures (which also decide whether text is read from a
+//! de-pixelated copy).
 
 use std::path::Path;
 
 use showrunner_vision::ocr::DetectOptions;
 use showrunner_vision::{Detection, NudeNet, Ocr, TextLine};
 
+use crate::checks::{measure_pixelation, PixelationMeasures};
+use crate::restore::depixelate;
 use crate::{Artwork, ArtworkConfig, ArtworkError};
 
 /// The loaded models, shared by every image checked.
@@ -43,10 +47,13 @@ pub struct Scene {
     pub lines: Vec<TextLine>,
     /// NudeNet detections, faces included.
     pub detections: Vec<Detection>,
+    /// Blockiness and detail of the picture.
+    pub pixelation: PixelationMeasures,
 }
 
 impl Scene {
-    /// Runs text recognition and NudeNet on `artwork`, side by side.
+    /// Runs text recognition and NudeNet on `artwork`, side by side; text is
+    /// read from a de-pixelated copy when the picture is blocky.
     pub fn build(
         models: &Models,
         artwork: Artwork,
@@ -54,12 +61,25 @@ impl Scene {
         config: &ArtworkConfig,
     ) -> Result<Scene, ArtworkError> {
         let options = DetectOptions { max_side: config.ocr.max_side, ..DetectOptions::default() };
+        let pixelation = measure_pixelation(&artwork.rgb);
+        let restore = config.ocr.restores(&pixelation);
         let (lines, detections) = std::thread::scope(|s| {
             let nudity = s.spawn(|| models.nudenet.detect(&artwork.rgb));
-            let lines = models.ocr.read(&artwork.rgb, &options);
+            let lines = if restore {
+                models.ocr.read(&depixelate(&artwork.rgb, pixelation.period, pixelation.offset), &options)
+            } else {
+                models.ocr.read(&artwork.rgb, &options)
+            };
             (lines, nudity.join().expect("NudeNet thread panicked"))
         });
-        Ok(Scene { lines: lines?, detections: detections?, artwork, target })
+        Ok(Scene { lines: lines?, detections: detections?, pixelation, artwork, target })
+    }
+
+    /// A scene from what was found in `artwork` by other means (tests,
+    /// stored results); the pixelation measures are taken here.
+    pub fn new(artwork: Artwork, target: Target, lines: Vec<TextLine>, detections: Vec<Detection>) -> Scene {
+        let pixelation = measure_pixelation(&artwork.rgb);
+        Scene { artwork, target, lines, detections, pixelation }
     }
 
     /// The language part of the target locale (`de` for `de-DE`).

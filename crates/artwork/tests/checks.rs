@@ -15,7 +15,7 @@ use showrunner_artwork::eval::{self, Dataset};
 use showrunner_artwork::html::{write_report, RunSummary};
 use showrunner_artwork::synth::{synthesize, SynthOptions, FONT_DIR};
 use showrunner_artwork::tune::{tune, Sample};
-use showrunner_artwork::{Artwork, ArtworkConfig, Checker, Models, Report, Target};
+use showrunner_artwork::{Artwork, ArtworkConfig, Checker, Models, OcrConfig, Report, Target};
 
 fn cache(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache").join(dir)
@@ -155,4 +155,48 @@ fn a_run_is_reported_in_html_and_tuning_repairs_a_broken_threshold() {
     let moved: Vec<&str> = tuned.changed.iter().map(|c| c.0).collect();
     assert!(moved.iter().all(|m| m.starts_with("pixelation.")) && !moved.is_empty(), "{moved:?}");
     assert_eq!(tuned.config.legibility, broken.legibility, "only the tuned check's parameters move");
+}
+
+/// Letters of `expected` found in order in `read` (longest common
+/// subsequence, ignoring case and spaces): how much of a title was read.
+fn letters_read(read: &str, expected: &str) -> usize {
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<Vec<_>>();
+    let (a, b) = (squash(read), squash(expected));
+    let mut row = vec![0usize; b.len() + 1];
+    for x in &a {
+        let mut diagonal = 0;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y { diagonal + 1 } else { above.max(row[j]) };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[test]
+fn a_pixelated_title_is_read_from_a_de_pixelated_copy() {
+    // "Die letzte Grenze" (15 letters) in 8-pixel blocks.
+    let clean = hero("Die letzte Grenze", 330, 250);
+    let small = imageops::resize(&clean, 120, 68, imageops::FilterType::Triangle);
+    let blocky = imageops::resize(&small, 960, 540, imageops::FilterType::Nearest);
+    let best = |report: &Report| report.lines.iter().map(|l| letters_read(&l.text, "Die letzte Grenze")).max();
+
+    let never = OcrConfig { restore_blockiness: f32::MAX, ..OcrConfig::default() };
+    let as_drawn =
+        Checker::new(Models::load(&cache("models")).unwrap(), ArtworkConfig { ocr: never, ..ArtworkConfig::default() });
+    let from_blocks = check(&as_drawn, blocky.clone(), "de-DE");
+    assert!(from_blocks.notices.iter().all(|n| !n.contains("de-pixelated")), "{:?}", from_blocks.notices);
+
+    let restored = check(&checker(), blocky, "de-DE");
+    assert!(restored.notices.iter().any(|n| n.contains("de-pixelated copy: 8 px blocks")), "{:?}", restored.notices);
+    let (before, after) = (best(&from_blocks).unwrap_or(0), best(&restored).unwrap_or(0));
+    assert!(
+        after >= 11 && after >= before + 4,
+        "{before} letters read from the blocks, {after} restored: {:?} / {:?}",
+        from_blocks.lines,
+        restored.lines
+    );
+    // Measurements still use the picture as given: it is pixelated.
+    assert!(!passes(&restored, "pixelation"));
 }

@@ -77,10 +77,10 @@ fn server() -> (String, Seen) {
 }
 
 fn scene() -> Scene {
-    let rgb = RgbImage::from_fn(960, 540, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let rgb = RgbImage::from_fn(960, 540, |x, y| Rgb([(x * 255 / 959) as u8, (y * 255 / 539) as u8, 90]));
     let artwork = Artwork::from_rgb("hero.png", rgb);
     let target = Target { kind: "hero".into(), locale: "de-DE".into(), rating: String::new() };
-    Scene { artwork, target, lines: vec![], detections: vec![] }
+    Scene::new(artwork, target, vec![], vec![])
 }
 
 #[test]

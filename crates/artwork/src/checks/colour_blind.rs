@@ -68,12 +68,12 @@ mod tests {
         }
         let rect = Rect { x: 100.0, y: 40.0, w: 200.0, h: 16.0 };
         let line = TextLine { rect, detection_score: 0.95, text: "Rot".into(), confidence: 0.9 };
-        Scene {
-            artwork: Artwork::from_rgb("red.png", rgb),
-            target: Target { kind: "unshown".into(), locale: "en-US".into(), rating: String::new() },
-            lines: vec![line],
-            detections: Vec::new(),
-        }
+        Scene::new(
+            Artwork::from_rgb("red.png", rgb),
+            Target { kind: "unshown".into(), locale: "en-US".into(), rating: String::new() },
+            vec![line],
+            Vec::new(),
+        )
     }
 
     fn needs(verdict: &Verdict) -> Vec<String> {

@@ -10,6 +10,8 @@ mod pixelation;
 mod safe_zone;
 mod spec;
 
+pub use pixelation::{measure as measure_pixelation, PixelationMeasures};
+
 use serde::{Deserialize, Serialize};
 use showrunner_vision::Rect;
 

@@ -30,8 +30,11 @@ pub struct Pixelation;
 pub struct PixelationMeasures {
     /// Edge energy on the strongest block grid over the rest.
     pub blockiness: f32,
-    /// The block period of that grid, in pixels.
+    /// The block period of that grid, in pixels (0 when there is none).
     pub period: usize,
+    /// Where that grid's blocks start (x, y), in pixels from the left and
+    /// top edges, below `period`.
+    pub offset: (usize, usize),
     /// 1-pixel over 2-pixel steps where there is texture.
     pub detail: f32,
 }
@@ -46,7 +49,7 @@ impl Check for Pixelation {
 
     fn run(&self, scene: &Scene, config: &ArtworkConfig) -> Verdict {
         let settings = &config.pixelation;
-        let m = measure(&scene.artwork.rgb);
+        let m = scene.pixelation;
         let evidence = vec![
             Evidence {
                 message: format!(
@@ -74,11 +77,13 @@ pub fn measure(image: &RgbImage) -> PixelationMeasures {
     let luma: Vec<i32> =
         image.pixels().map(|p| (p[0] as i32 * 299 + p[1] as i32 * 587 + p[2] as i32 * 114) / 1000).collect();
     let (across, down) = (step_profile(&luma, w, h, true), step_profile(&luma, w, h, false));
-    let (mut blockiness, mut period) = (1f32, 0usize);
+    let (mut blockiness, mut period, mut offset) = (1f32, 0usize, (0, 0));
     for b in 4..=16 {
-        let score = (grid_ratio(&across, b) * grid_ratio(&down, b)).sqrt();
+        let ((ratio_x, step_x), (ratio_y, step_y)) = (grid_ratio(&across, b), grid_ratio(&down, b));
+        let score = (ratio_x * ratio_y).sqrt();
         if score > blockiness {
-            (blockiness, period) = (score, b);
+            // The strongest step lies between pixel `step` and `step + 1`.
+            (blockiness, period, offset) = (score, b, ((step_x + 1) % b, (step_y + 1) % b));
         }
     }
     let (mut one, mut two) = (0i64, 0i64);
@@ -93,7 +98,7 @@ pub fn measure(image: &RgbImage) -> PixelationMeasures {
         }
     }
     let detail = if two > 0 { one as f32 / two as f32 } else { 1.0 };
-    PixelationMeasures { blockiness: blockiness.min(50.0), period, detail }
+    PixelationMeasures { blockiness: blockiness.min(50.0), period, offset, detail }
 }
 
 /// Mean absolute luma step between each column and the next
@@ -117,8 +122,8 @@ fn step_profile(luma: &[i32], w: usize, h: usize, horizontal: bool) -> Vec<f64> 
 }
 
 /// Mean step at the strongest phase of period `b` over the mean step at
-/// the other phases, from a step profile.
-fn grid_ratio(profile: &[f64], b: usize) -> f32 {
+/// the other phases, from a step profile; and that phase.
+fn grid_ratio(profile: &[f64], b: usize) -> (f32, usize) {
     let mut energy = vec![0f64; b];
     let mut count = vec![0u64; b];
     for (i, &step) in profile.iter().enumerate() {
@@ -128,7 +133,7 @@ fn grid_ratio(profile: &[f64], b: usize) -> f32 {
     let means: Vec<f64> = energy.iter().zip(&count).map(|(e, &n)| if n > 0 { e / n as f64 } else { 0.0 }).collect();
     let (best, peak) = means.iter().enumerate().fold((0, f64::MIN), |m, (i, &v)| if v > m.1 { (i, v) } else { m });
     let rest = means.iter().enumerate().filter(|(i, _)| *i != best).map(|(_, v)| v).sum::<f64>() / (b - 1) as f64;
-    (peak / rest.max(0.05)) as f32
+    ((peak / rest.max(0.05)) as f32, best)
 }
 
 #[cfg(test)]
@@ -159,6 +164,11 @@ mod tests {
         let blocky = imageops::resize(&small, 320, 240, imageops::FilterType::Nearest);
         let m = measure(&blocky);
         assert!(m.blockiness > 10.0 && m.period.is_multiple_of(8), "{m:?}");
+        assert_eq!(m.offset, (0, 0), "{m:?}");
+        // Cropped by 3 columns and 5 rows, the grid starts at 8 − 3 and 8 − 5.
+        let shifted = imageops::crop_imm(&blocky, 3, 5, 300, 200).to_image();
+        let m = measure(&shifted);
+        assert!(m.period.is_multiple_of(8) && m.offset.0 % 8 == 5 && m.offset.1 % 8 == 3, "{m:?}");
     }
 
     #[test]
