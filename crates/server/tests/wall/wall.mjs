@@ -32,6 +32,8 @@ try {
     return img && !img.hidden && img.complete && img.naturalWidth > 0;
   }, null, { timeout: 10000 });
   const title = await page.textContent("#detail-title");
+  await page.waitForFunction(sel => document.querySelector(sel).naturalWidth > 0, `${tile} .pic`, { timeout: 10000 })
+    .catch(() => {});
   const picture = await page.$eval(`${tile} .pic`, img => img.naturalWidth);
   console.log(JSON.stringify({ shown, title, picture }));
   await browser.close();
