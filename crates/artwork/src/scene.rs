@@ -75,8 +75,9 @@ impl Scene {
         Ok(Scene { lines: lines?, detections: detections?, pixelation, artwork, target })
     }
 
-    /// A scene from what was found in `artwork` by other means (tests,
-    /// stored results); the pixelation measures are taken here.
+    /// A scene from text and detections found by other means than
+    /// [`Scene::build`] (a test's hand-placed lines, say); the pixelation
+    /// measures are taken here.
     pub fn new(artwork: Artwork, target: Target, lines: Vec<TextLine>, detections: Vec<Detection>) -> Scene {
         let pixelation = measure_pixelation(&artwork.rgb);
         Scene { artwork, target, lines, detections, pixelation }
