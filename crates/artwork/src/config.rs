@@ -245,6 +245,12 @@ impl ArtworkConfig {
         format!("{:012x}", hash >> 16)
     }
 
+    /// Whether artwork of `kind` must carry a title (false for an unknown kind,
+    /// which `spec` reports).
+    pub fn title_required(&self, kind: &str) -> bool {
+        self.kinds.get(kind).is_some_and(|k| k.title_required)
+    }
+
     /// The device profiles that show `kind`.
     pub fn profiles_for<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a DeviceProfile> {
         self.profiles.iter().filter(move |p| p.kinds.iter().any(|k| k == kind))

@@ -23,6 +23,12 @@ pub struct KindSpec {
     /// Whether transparent pixels are allowed (logos: yes; posters: no).
     #[serde(default)]
     pub transparency: bool,
+    /// Whether artwork of this kind must carry a title (store box art does;
+    /// textless backgrounds do not). When it must, finding no text fails
+    /// `legibility` and reading too little of it to tell its language fails
+    /// `localization`: a title nobody can read is as bad as a wrong one.
+    #[serde(default)]
+    pub title_required: bool,
 }
 
 fn default_aspect_tolerance() -> f64 {
@@ -102,22 +108,27 @@ impl DeviceProfile {
     }
 }
 
-/// The shipped kinds: `hero` (16:9), `poster` (2:3), `tile` (1:1), `logo`
-/// (any shape, transparency allowed).
+/// The shipped kinds: `hero` (16:9), `poster` (2:3, must carry its title,
+/// as store box art does), `tile` (1:1), `logo` (any shape, transparency
+/// allowed). Heroes are often delivered textless, so by default they need not.
 pub fn default_kinds() -> Vec<(String, KindSpec)> {
-    let kind = |aspect, min_width, min_height, max_bytes, transparency| KindSpec {
+    let kind = |aspect, min_width, min_height, max_bytes| KindSpec {
         aspect,
         aspect_tolerance: default_aspect_tolerance(),
         min_width,
         min_height,
         max_bytes,
-        transparency,
+        transparency: false,
+        title_required: false,
     };
     vec![
-        ("hero".into(), kind(16.0 / 9.0, 960, 540, 10_000_000, false)),
-        ("poster".into(), kind(2.0 / 3.0, 400, 600, 10_000_000, false)),
-        ("tile".into(), kind(1.0, 400, 400, 5_000_000, false)),
-        ("logo".into(), KindSpec { aspect_tolerance: f64::INFINITY, ..kind(1.0, 200, 80, 2_000_000, true) }),
+        ("hero".into(), kind(16.0 / 9.0, 960, 540, 10_000_000)),
+        ("poster".into(), KindSpec { title_required: true, ..kind(2.0 / 3.0, 400, 600, 10_000_000) }),
+        ("tile".into(), kind(1.0, 400, 400, 5_000_000)),
+        (
+            "logo".into(),
+            KindSpec { aspect_tolerance: f64::INFINITY, transparency: true, ..kind(1.0, 200, 80, 2_000_000) },
+        ),
     ]
 }
 

@@ -39,16 +39,26 @@ impl std::fmt::Display for Objective {
     }
 }
 
+/// Reads a parameter's value from a configuration.
+type Getter = Box<dyn Fn(&ArtworkConfig) -> f32 + Sync>;
+/// Writes a parameter's value into a configuration.
+type Setter = Box<dyn Fn(&mut ArtworkConfig, f32) + Sync>;
+
 /// One tunable parameter: its name in the configuration, the values tried,
 /// and how to read and set it.
-#[derive(Debug)]
 pub struct Parameter {
-    /// Dotted TOML key (`safe_zone.min_inside`).
-    pub name: &'static str,
+    /// Dotted TOML key (`safe_zone.min_inside`, `kinds.hero.title_required`).
+    pub name: String,
     /// The grid searched.
     pub values: Vec<f32>,
-    get: fn(&ArtworkConfig) -> f32,
-    set: fn(&mut ArtworkConfig, f32),
+    get: Getter,
+    set: Setter,
+}
+
+impl std::fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parameter").field("name", &self.name).field("values", &self.values).finish()
+    }
 }
 
 fn grid(from: f32, to: f32, step: f32) -> Vec<f32> {
@@ -59,16 +69,34 @@ fn grid(from: f32, to: f32, step: f32) -> Vec<f32> {
 macro_rules! parameter {
     ($section:ident . $field:ident, $values:expr) => {
         Parameter {
-            name: concat!(stringify!($section), ".", stringify!($field)),
+            name: concat!(stringify!($section), ".", stringify!($field)).to_owned(),
             values: $values,
-            get: |c| c.$section.$field as f32,
-            set: |c, v| c.$section.$field = v as _,
+            get: Box::new(|c| c.$section.$field as f32),
+            set: Box::new(|c, v| c.$section.$field = v as _),
         }
     };
 }
 
-/// The parameters of `defect`'s check, or why it cannot be tuned.
-pub fn parameters(defect: &str) -> Result<Vec<Parameter>, ArtworkError> {
+/// Whether each of `base`'s kinds must carry a title (0 or 1): it decides
+/// whether a missing or unreadable title fails `legibility` and `localization`.
+fn title_required(base: &ArtworkConfig) -> impl Iterator<Item = Parameter> + '_ {
+    base.kinds.keys().map(|kind| {
+        let (read, write) = (kind.clone(), kind.clone());
+        Parameter {
+            name: format!("kinds.{kind}.title_required"),
+            values: vec![0.0, 1.0],
+            get: Box::new(move |c| c.kinds.get(&read).map_or(0.0, |k| f32::from(u8::from(k.title_required)))),
+            set: Box::new(move |c, v| {
+                if let Some(k) = c.kinds.get_mut(&write) {
+                    k.title_required = v > 0.5;
+                }
+            }),
+        }
+    })
+}
+
+/// The parameters of `defect`'s check in `base`, or why it cannot be tuned.
+pub fn parameters(defect: &str, base: &ArtworkConfig) -> Result<Vec<Parameter>, ArtworkError> {
     Ok(match defect {
         "safe_zone" => vec![
             parameter!(safe_zone.min_inside, grid(0.80, 1.0, 0.01)),
@@ -82,7 +110,10 @@ pub fn parameters(defect: &str) -> Result<Vec<Parameter>, ArtworkError> {
             parameter!(legibility.large_text_px, grid(12.0, 48.0, 2.0)),
             parameter!(legibility.min_text_px, grid(4.0, 20.0, 1.0)),
             parameter!(legibility.glyph_share, grid(0.02, 0.3, 0.02)),
-        ],
+        ]
+        .into_iter()
+        .chain(title_required(base))
+        .collect(),
         "colour_blind" => vec![
             parameter!(colour_blind.small_text_ratio, grid(2.5, 7.0, 0.25)),
             parameter!(colour_blind.large_text_ratio, grid(1.5, 4.5, 0.25)),
@@ -96,7 +127,10 @@ pub fn parameters(defect: &str) -> Result<Vec<Parameter>, ArtworkError> {
             parameter!(localization.min_confidence, grid(0.3, 0.95, 0.05)),
             parameter!(localization.min_letters, grid(2.0, 16.0, 1.0)),
             parameter!(localization.margin, grid(0.0, 1.0, 0.05)),
-        ],
+        ]
+        .into_iter()
+        .chain(title_required(base))
+        .collect(),
         other => {
             return Err(ArtworkError::invalid(
                 format!("--defect {other}"),
@@ -123,7 +157,7 @@ pub struct Tuned {
     /// …and with the tuned one.
     pub after: DefectScore,
     /// (parameter, old value, new value) for each parameter that moved.
-    pub changed: Vec<(&'static str, f32, f32)>,
+    pub changed: Vec<(String, f32, f32)>,
     /// Settings tried.
     pub tried: usize,
     /// Seconds spent searching.
@@ -176,7 +210,7 @@ pub fn tune(
     defect: &str,
     objective: Objective,
 ) -> Result<Tuned, ArtworkError> {
-    let parameters = parameters(defect)?;
+    let parameters = parameters(defect, base)?;
     let labelled = samples.iter().filter(|s| dataset.labels[&s.image].contains_key(defect)).count();
     if labelled == 0 {
         return Err(ArtworkError::invalid(format!("--defect {defect}"), "no image of the dataset is labelled for it"));
@@ -211,7 +245,7 @@ pub fn tune(
     let changed = parameters
         .iter()
         .filter(|p| ((p.get)(base) - (p.get)(&best)).abs() > 1e-6)
-        .map(|p| (p.name, (p.get)(base), (p.get)(&best)))
+        .map(|p| (p.name.clone(), (p.get)(base), (p.get)(&best)))
         .collect();
     Ok(Tuned {
         before: defect_score(samples, dataset, base, defect),
@@ -262,18 +296,18 @@ mod tests {
     #[test]
     fn every_tunable_parameter_reads_and_writes_its_own_key() {
         for defect in ["safe_zone", "legibility", "colour_blind", "pixelation", "localization"] {
-            for p in parameters(defect).unwrap() {
+            for p in parameters(defect, &ArtworkConfig::default()).unwrap() {
                 let mut config = ArtworkConfig::default();
-                let v = *p.values.last().unwrap();
+                let v = *p.values.iter().find(|&&v| v != (p.get)(&config)).unwrap();
                 (p.set)(&mut config, v);
                 assert_eq!((p.get)(&config), v, "{}", p.name);
                 let toml = config.to_toml();
-                let (section, key) = p.name.split_once('.').unwrap();
+                let (section, key) = p.name.rsplit_once('.').unwrap();
                 assert!(toml.contains(&format!("[{section}]")) && toml.contains(key), "{}", p.name);
                 assert_ne!(config.version(), ArtworkConfig::default().version(), "{}", p.name);
             }
         }
-        let message = parameters("spec").unwrap_err().to_string();
+        let message = parameters("spec", &ArtworkConfig::default()).unwrap_err().to_string();
         assert!(message.contains("tunable checks"), "{message}");
     }
 

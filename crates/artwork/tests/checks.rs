@@ -152,7 +152,7 @@ fn a_run_is_reported_in_html_and_tuning_repairs_a_broken_threshold() {
     let tuned = tune(&samples, &dataset, &broken, "pixelation", "f1".parse().unwrap()).unwrap();
     assert_eq!(tuned.before.true_positives, 0);
     assert!(tuned.after.f_beta(1.0) >= 0.8, "{:?}", tuned.after);
-    let moved: Vec<&str> = tuned.changed.iter().map(|c| c.0).collect();
+    let moved: Vec<&str> = tuned.changed.iter().map(|c| c.0.as_str()).collect();
     assert!(moved.iter().all(|m| m.starts_with("pixelation.")) && !moved.is_empty(), "{moved:?}");
     assert_eq!(tuned.config.legibility, broken.legibility, "only the tuned check's parameters move");
 }

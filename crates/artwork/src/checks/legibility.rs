@@ -1,9 +1,10 @@
 //! `legibility`: every line of text contrasts enough with what is behind
 //! it (WCAG: 4.5 for small text, 3 for large) and is drawn tall enough on
-//! the smallest device. Score: the lowest contrast ratio found (21 when
-//! there is no text).
+//! the smallest device, and a kind that must carry a title has some text.
+//! Score: the lowest contrast ratio found (21 when there is no text, 1 when
+//! a required title is missing).
 
-use super::{quoted, text_lines, Check, Evidence, Verdict};
+use super::{missing_title, quoted, text_lines, Check, Evidence, Verdict};
 use crate::contrast::{contrast_ratio, text_and_background};
 use image::Rgb;
 use showrunner_vision::TextLine;
@@ -41,6 +42,9 @@ impl Check for Legibility {
                 value: Some(rendered),
                 failing: rendered < settings.min_text_px,
             });
+        }
+        if let Some(missing) = missing_title(scene, config) {
+            return Verdict::new(self.name(), 1.0, vec![missing]);
         }
         Verdict::new(self.name(), lowest, evidence)
     }

@@ -1,8 +1,9 @@
 //! `localization`: the text is in the market's language. The lines read
 //! confidently are joined and ranked by language; the artwork fails when
-//! another language beats the locale's by more than the margin. Score: that
-//! lead, in log-likelihood per letter (negative when the locale's language
-//! is ahead).
+//! another language beats the locale's by more than the margin, or when its
+//! kind must carry a title and too little was read to tell the language (a
+//! title nobody can read is not localized). Score: that lead, in
+//! log-likelihood per letter (negative when the locale's language is ahead).
 
 use std::sync::OnceLock;
 
@@ -43,11 +44,13 @@ impl Check for Localization {
         let joined = text.join(" ");
         let letters = joined.chars().filter(|c| c.is_alphabetic()).count();
         if letters < settings.min_letters {
-            return Verdict::new(
-                self.name(),
-                0.0,
-                vec![note(format!("{letters} letters read: too few to judge"), false)],
-            );
+            let kind = &scene.target.kind;
+            let message = if config.title_required(kind) {
+                format!("{letters} letters read: too few to tell the language of the title a {kind} must carry")
+            } else {
+                format!("{letters} letters read: too few to judge")
+            };
+            return Verdict::new(self.name(), 0.0, vec![note(message, config.title_required(kind))]);
         }
         let ranked = id.rank(&joined);
         let score_of = |language: &str| ranked.iter().find(|(l, _)| *l == language).map_or(f64::MIN, |r| r.1);

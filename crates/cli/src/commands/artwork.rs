@@ -397,7 +397,7 @@ fn now() -> String {
 }
 
 fn tune_check(dir: &Path, defect: &str, objective: Objective, model: &ModelArgs, data_dir: &Path) -> Result<i32> {
-    tune::parameters(defect)?;
+    tune::parameters(defect, &ArtworkConfig::default())?; // an unknown defect fails before the models run
     let dataset = Dataset::load(dir)?;
     let checker = model.checker()?;
     let bar = progress(dataset.labels.len(), "images through the models");
