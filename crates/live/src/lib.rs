@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod monitor;
+mod shedding;
 pub mod spec;
 pub mod status;
 pub mod store;

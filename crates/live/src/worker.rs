@@ -11,10 +11,10 @@
 //!   0.2 s of media, 320 pixels wide), so a defect confirmed a second after
 //!   it began still gets the picture where it began; the latest picture is
 //!   encoded every `tile_every_s` for the stream wall.
-//! - **Load shedding**: when analysis falls more than `max_lag_s` behind
-//!   real time, the stream is `degraded` and only every other picture is
-//!   analysed until it catches up to half that — it does not fall further
-//!   and further behind.
+//! - **Load shedding**: when a stream falls more than `max_lag_s` behind
+//!   real time, it is `degraded` and decodes fewer pictures (see
+//!   `shedding`) until it catches up to half that — it does not fall
+//!   further and further behind. Decoding, not analysis, is what costs.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::AtomicBool;
@@ -23,9 +23,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use showrunner_core::DefectType;
 use showrunner_media::ffmpeg_next::frame;
-use showrunner_media::{LiveEvent, LiveSource, MediaItem, OpenOptions, Thumbnailer};
+use showrunner_media::{LiveEvent, LiveSource, MediaItem, OpenOptions, PictureSkip, SkipControl, Thumbnailer};
 use showrunner_vqa::{DefectChange, LiveAnalysis, VqaConfig};
 
+use crate::shedding::Shedding;
 use crate::spec::StreamSpec;
 use crate::status::{OpenDefect, StreamState, StreamStatus};
 use crate::store::{DefectEnd, DefectRecord, LiveStore, NewDefect};
@@ -125,13 +126,15 @@ struct Pipeline {
     thumbnailer: Thumbnailer,
     ring: VecDeque<(f64, frame::Video)>,
     last_tile: Option<Instant>,
-    shedding: bool,
-    skip_next: bool,
+    shedding: Shedding,
+    /// What the decoder skips, as `shedding` decides.
+    skip: SkipControl,
     connected_once: bool,
 }
 
 impl Pipeline {
     fn new(spec: StreamSpec, vqa: VqaConfig, settings: PipelineSettings, shared: Shared) -> Self {
+        let shedding = Shedding::new(settings.max_lag_s);
         Pipeline {
             spec,
             vqa,
@@ -146,8 +149,8 @@ impl Pipeline {
             thumbnailer: Thumbnailer::new(THUMB_WIDTH),
             ring: VecDeque::new(),
             last_tile: None,
-            shedding: false,
-            skip_next: false,
+            shedding,
+            skip: SkipControl::default(),
             connected_once: false,
         }
     }
@@ -161,6 +164,7 @@ impl Pipeline {
             threads: 1,
             network_timeout_s: self.settings.input_loss_s,
             cancel: Some(self.shared.cancel.clone()),
+            skip: Some(self.skip.clone()),
         };
         let mut source = LiveSource::new(&self.spec.url, options);
         while let Some(event) = source.next_event() {
@@ -233,23 +237,13 @@ impl Pipeline {
             let first = *clock.first_pts.get_or_insert(pts);
             clock.position_s = clock.position_s.max(pts);
             let lag = now.duration_since(clock.connected).as_secs_f64() - (clock.position_s - first);
-            if lag > self.settings.max_lag_s {
-                self.shedding = true;
-            } else if lag < self.settings.max_lag_s / 2.0 {
-                self.shedding = false;
-            }
+            self.skip.set(self.shedding.update(lag, now));
             self.status(|s| s.lag_s = (lag.max(0.0) * 100.0).round() / 100.0);
         }
         let mut damaged = matches!(item, MediaItem::Signal(_));
         if let MediaItem::Video(f) = &item {
             damaged |= f.errors.any();
             self.pictures(f, now, bytes);
-            if self.shedding {
-                self.skip_next = !self.skip_next;
-                if self.skip_next {
-                    return;
-                }
-            }
         }
         if damaged {
             self.status(|s| s.decode_errors += 1);
@@ -276,13 +270,10 @@ impl Pipeline {
             }
             _ => (0.0, 0.0),
         };
-        let state = if self.shedding { StreamState::Degraded } else { StreamState::Live };
-        let reason = self.shedding.then(|| {
-            format!(
-                "analysis is more than {} s behind real time: analysing every other picture",
-                self.settings.max_lag_s
-            )
-        });
+        let shed = self.shedding.level();
+        let state = if shed == PictureSkip::Nothing { StreamState::Live } else { StreamState::Degraded };
+        let reason = (shed != PictureSkip::Nothing)
+            .then(|| format!("more than {} s behind real time: {}", self.settings.max_lag_s, shed.describe()));
         let frame_ms = now_ms();
         self.status(|s| {
             s.state = state;
@@ -367,7 +358,8 @@ impl Pipeline {
             self.apply(changes);
         }
         self.clock = None;
-        self.shedding = false;
+        self.shedding = Shedding::new(self.settings.max_lag_s);
+        self.skip.set(PictureSkip::Nothing);
     }
 
     /// Records and announces a confirmed defect; returns it as recorded.

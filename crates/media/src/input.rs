@@ -11,6 +11,7 @@ use ffmpeg_next::{codec, decoder, format, frame, media, software, Dictionary, Pa
 use crate::audio::AudioChunk;
 use crate::error::{describe, MediaError, EAGAIN};
 use crate::signal::{DecoderSignal, SignalKind, StreamKind};
+use crate::skip::{PictureSkip, SkipControl};
 use crate::timeline::Timeline;
 use crate::video::{has_luma8, VideoFrame};
 use crate::watchdog::Watchdog;
@@ -34,11 +35,22 @@ pub struct OpenOptions {
     /// Set it (from any thread) to make a blocked open or read give up at
     /// once: a stream deleted or a server stopping.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Which video pictures to skip decoding, changeable while reading (a
+    /// live stream that cannot keep up); every picture when `None`.
+    pub skip: Option<SkipControl>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { video: true, audio: true, chroma: false, threads: 0, network_timeout_s: 10.0, cancel: None }
+        OpenOptions {
+            video: true,
+            audio: true,
+            chroma: false,
+            threads: 0,
+            network_timeout_s: 10.0,
+            cancel: None,
+            skip: None,
+        }
     }
 }
 
@@ -74,6 +86,45 @@ struct VideoState {
     timeline: Timeline,
     scaler: Option<software::scaling::Context>,
     chroma: bool,
+    /// What the decoder skips now.
+    skip: PictureSkip,
+    /// Gaps between pictures are judged (dropped frames) only after this
+    /// time: where skipping last ended.
+    judged_after_s: f64,
+    /// While pictures are skipped, the last decoded one, held until the next
+    /// so that its duration covers the pictures skipped after it (a freeze
+    /// seen on every fourth picture still lasts its whole time).
+    held: Option<VideoFrame>,
+}
+
+/// Longest gap a held picture is stretched over: a longer one is an input
+/// that stopped, not skipped pictures, and keeps the picture's own duration.
+const MAX_HELD_S: f64 = 10.0;
+
+impl VideoState {
+    /// Whether gaps after a picture at `pts_s` are skipped pictures.
+    fn skipping_at(&self, pts_s: f64) -> bool {
+        self.skip != PictureSkip::Nothing || pts_s <= self.judged_after_s
+    }
+
+    /// The pictures to pass on now that `frame` is decoded: the held one
+    /// (lasting until `frame`), then `frame` unless it is held in turn.
+    fn pass(&mut self, frame: VideoFrame) -> impl Iterator<Item = VideoFrame> {
+        let released = self.held.take().map(|mut h| {
+            let gap = frame.pts_s - h.pts_s;
+            if gap > h.duration_s && gap <= MAX_HELD_S {
+                h.duration_s = gap;
+            }
+            h
+        });
+        let now = if self.skipping_at(frame.pts_s) {
+            self.held = Some(frame);
+            None
+        } else {
+            Some(frame)
+        };
+        released.into_iter().chain(now)
+    }
 }
 
 struct AudioState {
@@ -99,6 +150,7 @@ pub struct MediaInput {
     eof: bool,
     is_file: bool,
     bytes_read: u64,
+    skip: Option<SkipControl>,
 }
 
 /// `avformat_open_input` and `avformat_find_stream_info` with `options` and
@@ -247,6 +299,7 @@ impl MediaInput {
             eof: false,
             is_file: !is_url || input.starts_with("file:"),
             bytes_read: 0,
+            skip: options.skip.clone(),
         })
     }
 
@@ -352,6 +405,7 @@ impl MediaInput {
                     "demuxer flagged a corrupt video packet",
                 );
             }
+            self.apply_skip(packet);
             let result = self.video.as_mut().map(|v| v.decoder.send_packet(packet));
             if let Some(Err(e)) = result {
                 self.decode_error(StreamKind::Video, &e);
@@ -374,11 +428,33 @@ impl MediaInput {
         }
     }
 
+    /// Brings the decoder's skipping in line with the shared setting before
+    /// `packet`. Leaving key-only decoding waits for a key packet: the
+    /// pictures in between would be predicted from pictures never decoded.
+    fn apply_skip(&mut self, packet: &Packet) {
+        let (Some(control), Some(v)) = (&self.skip, self.video.as_mut()) else { return };
+        let wanted = control.get();
+        if wanted == v.skip || (v.skip == PictureSkip::NonKey && !packet.is_key()) {
+            return;
+        }
+        v.decoder.skip_frame(wanted.discard());
+        v.skip = wanted;
+        if wanted == PictureSkip::Nothing {
+            // Pictures decoded before this packet may still come out of the
+            // decoder (reordering): their gaps were made on purpose.
+            let at = packet.pts().or(packet.dts()).map(|t| seconds(t, v.time_base) - self.start_s);
+            v.judged_after_s = at.unwrap_or(self.last_pts_s);
+        }
+    }
+
     fn flush(&mut self) {
         if let Some(v) = self.video.as_mut() {
             let _ = v.decoder.send_eof();
         }
         self.drain_video();
+        if let Some(held) = self.video.as_mut().and_then(|v| v.held.take()) {
+            self.queue.push_back(MediaItem::Video(held));
+        }
         if let Some(a) = self.audio.as_mut() {
             let _ = a.decoder.send_eof();
         }
@@ -438,13 +514,19 @@ impl MediaInput {
                     }
                 },
             };
-            let gap = v.timeline.advance(pts_s, v.frame_duration_s);
+            // Skipped pictures leave gaps on purpose: not dropped frames.
+            let gap = if v.skipping_at(pts_s) {
+                v.timeline.follow(pts_s, v.frame_duration_s);
+                None
+            } else {
+                v.timeline.advance(pts_s, v.frame_duration_s)
+            };
             let frame = VideoFrame::new(picture, pts_s, v.frame_duration_s);
             if let Some(sig) = gap {
                 self.queue.push_back(MediaItem::Signal(sig));
             }
             self.last_pts_s = self.last_pts_s.max(pts_s);
-            self.queue.push_back(MediaItem::Video(frame));
+            self.queue.extend(v.pass(frame).map(MediaItem::Video));
         }
     }
 
@@ -552,6 +634,9 @@ fn open_video(stream: &format::stream::Stream, options: &OpenOptions) -> Result<
         timeline: Timeline::new(StreamKind::Video),
         scaler: None,
         chroma: options.chroma,
+        skip: PictureSkip::Nothing,
+        judged_after_s: f64::NEG_INFINITY,
+        held: None,
     })
 }
 

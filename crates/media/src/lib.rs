@@ -26,6 +26,7 @@ mod error;
 mod input;
 mod reconnect;
 mod signal;
+mod skip;
 mod thumbnail;
 mod timeline;
 mod video;
@@ -40,6 +41,7 @@ pub use error::MediaError;
 pub use input::{MediaInfo, MediaInput, MediaItem, OpenOptions};
 pub use reconnect::{LiveEvent, LiveSource};
 pub use signal::{DecoderSignal, SignalKind, StreamKind};
+pub use skip::{PictureSkip, SkipControl};
 pub use thumbnail::{ThumbnailError, Thumbnailer};
 pub use video::{FrameErrors, Plane, VideoFrame};
 

@@ -20,6 +20,12 @@ impl Timeline {
         Timeline { stream, next_expected_s: None }
     }
 
+    /// Records a frame at `pts_s` lasting `duration_s` without judging the
+    /// step from the previous one: pictures are being skipped on purpose.
+    pub(crate) fn follow(&mut self, pts_s: f64, duration_s: f64) {
+        self.next_expected_s = Some(pts_s + duration_s.max(0.0));
+    }
+
     /// Records a frame or chunk at `pts_s` lasting `duration_s` and returns
     /// a signal when it does not follow on from the previous one.
     ///

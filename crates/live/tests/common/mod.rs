@@ -14,11 +14,16 @@ pub type Seen = Arc<Mutex<Vec<(Instant, DefectNotice)>>>;
 
 /// A monitor on a fresh store in `dir`, and what it announces.
 pub fn monitor(dir: &std::path::Path) -> (Monitor, Seen) {
+    monitor_with(dir, MonitorSettings::default())
+}
+
+/// [`monitor`] with `settings`.
+pub fn monitor_with(dir: &std::path::Path, settings: MonitorSettings) -> (Monitor, Seen) {
     let seen: Seen = Arc::default();
     let sink = seen.clone();
     let monitor = Monitor::start(
         &dir.join("live.db"),
-        MonitorSettings::default(),
+        settings,
         Vec::new(),
         Arc::new(move |n| sink.lock().unwrap().push((Instant::now(), n))),
     )

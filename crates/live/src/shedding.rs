@@ -1,0 +1,78 @@
+//! Load shedding for a stream that cannot keep up. Decoding is most of what
+//! a monitored stream costs, so a stream that falls more than `max_lag_s`
+//! behind real time decodes fewer pictures: first only the pictures others
+//! are predicted from (most B pictures go, the rest decode exactly as
+//! before), and if it is still behind after another `max_lag_s`, only key
+//! pictures. Once it is back within half of `max_lag_s` it decodes every
+//! picture again.
+
+use std::time::Instant;
+
+use showrunner_media::PictureSkip;
+
+/// Which pictures a stream decodes, decided from its lag.
+#[derive(Debug)]
+pub(crate) struct Shedding {
+    max_lag_s: f64,
+    level: PictureSkip,
+    since: Instant,
+}
+
+impl Shedding {
+    /// Decoding every picture, shedding beyond `max_lag_s` of lag.
+    pub(crate) fn new(max_lag_s: f64) -> Self {
+        Shedding { max_lag_s, level: PictureSkip::Nothing, since: Instant::now() }
+    }
+
+    /// Takes the lag measured at `now`; returns what to skip from here on.
+    pub(crate) fn update(&mut self, lag_s: f64, now: Instant) -> PictureSkip {
+        let settled = now.duration_since(self.since).as_secs_f64() >= self.max_lag_s;
+        let next = if lag_s < self.max_lag_s / 2.0 {
+            PictureSkip::Nothing
+        } else if lag_s > self.max_lag_s {
+            match self.level {
+                PictureSkip::Nothing => PictureSkip::NonReference,
+                PictureSkip::NonReference if settled => PictureSkip::NonKey,
+                level => level,
+            }
+        } else {
+            self.level
+        };
+        if next != self.level {
+            self.level = next;
+            self.since = now;
+        }
+        self.level
+    }
+
+    /// What is skipped now.
+    pub(crate) fn level(&self) -> PictureSkip {
+        self.level
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_stream_behind_skips_more_until_it_catches_up() {
+        let start = Instant::now();
+        let at = |s: f64| start + Duration::from_secs_f64(s);
+        let mut shedding = Shedding::new(5.0);
+        assert_eq!(shedding.update(4.9, at(0.0)), PictureSkip::Nothing);
+        assert_eq!(shedding.update(5.1, at(1.0)), PictureSkip::NonReference);
+        // Still behind, but reference-only decoding is given max_lag_s to work.
+        assert_eq!(shedding.update(7.0, at(5.9)), PictureSkip::NonReference);
+        assert_eq!(shedding.update(7.0, at(6.1)), PictureSkip::NonKey);
+        // Between half and all of max_lag_s: no change either way.
+        assert_eq!(shedding.update(3.0, at(20.0)), PictureSkip::NonKey);
+        assert_eq!(shedding.update(2.4, at(21.0)), PictureSkip::Nothing);
+        assert_eq!(shedding.level(), PictureSkip::Nothing);
+        // Catching up within the hold also releases at once.
+        assert_eq!(shedding.update(6.0, at(22.0)), PictureSkip::NonReference);
+        assert_eq!(shedding.update(1.0, at(22.5)), PictureSkip::Nothing);
+    }
+}
