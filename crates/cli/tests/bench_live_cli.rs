@@ -13,6 +13,8 @@ fn one_stream_is_measured_in_real_time() {
     let figures: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((figures["streams"].as_u64(), figures["realtime"].as_u64()), (Some(1), Some(1)), "{figures}");
     assert_eq!(figures["resolution"], "854x480");
+    assert_eq!(figures["degraded"].as_u64(), Some(0), "one stream keeps up: {figures}");
+    assert!(figures["max_lag_s"].as_f64().unwrap() < 2.0, "{figures}");
     assert!(figures["mean_fps"].as_f64().unwrap() > 27.0, "{figures}");
     assert!(figures["cpu_cores"].as_f64().unwrap() > 0.0 && figures["rss_mb"].as_f64().unwrap() > 10.0, "{figures}");
     assert!(figures["baseline"].is_null(), "no baseline unless asked");

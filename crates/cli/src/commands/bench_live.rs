@@ -51,6 +51,10 @@ struct LiveFigures {
     seconds: f64,
     /// Streams decoding at ≥ 90% of the source frame rate, lag < 2 s.
     realtime: usize,
+    /// Streams shedding load at the end (`degraded`: decoding fewer pictures).
+    degraded: usize,
+    /// The largest lag behind real time over the streams, seconds.
+    max_lag_s: f64,
     /// Mean frames per second over the streams.
     mean_fps: f64,
     cpu_cores: f64,
@@ -140,17 +144,13 @@ pub fn run(args: Args) -> Result<i32> {
         .as_array()
         .map(|a| a.iter().map(|s| s["status"]["fps"].as_f64().unwrap_or(0.0)).collect())
         .unwrap_or_default();
-    let realtime = streams["streams"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|s| {
-                    s["status"]["fps"].as_f64().unwrap_or(0.0) >= 0.9 * f64::from(FPS)
-                        && s["status"]["lag_s"].as_f64().unwrap_or(f64::MAX) < 2.0
-                })
-                .count()
-        })
-        .unwrap_or(0);
+    let statuses: Vec<&serde_json::Value> =
+        streams["streams"].as_array().map(|a| a.iter().map(|s| &s["status"]).collect()).unwrap_or_default();
+    let lag = |s: &serde_json::Value| s["lag_s"].as_f64().unwrap_or(f64::MAX);
+    let realtime =
+        statuses.iter().filter(|s| s["fps"].as_f64().unwrap_or(0.0) >= 0.9 * f64::from(FPS) && lag(s) < 2.0).count();
+    let degraded = statuses.iter().filter(|s| s["state"] == "degraded").count();
+    let max_lag_s = statuses.iter().map(|s| lag(s)).fold(0.0, f64::max);
     let notes = received.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let from_confirmation: Vec<f64> =
         notes.iter().map(|(at, n)| (at - n["confirmed_ms"].as_i64().unwrap_or(*at)) as f64).collect();
@@ -168,6 +168,8 @@ pub fn run(args: Args) -> Result<i32> {
         resolution: format!("{width}x{}", args.height),
         seconds,
         realtime,
+        degraded,
+        max_lag_s,
         mean_fps: fps.iter().sum::<f64>() / fps.len().max(1) as f64,
         cpu_cores,
         cpu_per_stream: cpu_cores / args.streams as f64,
@@ -209,6 +211,8 @@ fn print(f: &LiveFigures, json: bool) {
         "STREAMS",
         "RESOLUTION",
         "REALTIME",
+        "DEGRADED",
+        "MAX_LAG_S",
         "MEAN_FPS",
         "CPU_CORES",
         "CPU/STREAM",
@@ -219,6 +223,8 @@ fn print(f: &LiveFigures, json: bool) {
         f.streams.to_string(),
         f.resolution.clone(),
         format!("{}/{}", f.realtime, f.streams),
+        f.degraded.to_string(),
+        format!("{:.1}", f.max_lag_s),
         format!("{:.1}", f.mean_fps),
         format!("{:.2}", f.cpu_cores),
         format!("{:.3}", f.cpu_per_stream),
