@@ -10,6 +10,27 @@ use std::time::Instant;
 
 use showrunner_media::PictureSkip;
 
+/// How far a connection has fallen behind real time: wall time since its
+/// first media minus media time since then, less the least such value seen.
+/// A fresh connection hands over what the input buffered while it was being
+/// probed in a burst, so media runs ahead of the wall clock by that buffer
+/// from the start; only growth beyond that offset is falling behind.
+#[derive(Debug, Default)]
+pub(crate) struct Lag {
+    least: Option<f64>,
+}
+
+impl Lag {
+    /// Takes `wall_s` and `media_s`, both since the connection's first
+    /// media; returns seconds behind (never negative).
+    pub(crate) fn update(&mut self, wall_s: f64, media_s: f64) -> f64 {
+        let raw = wall_s - media_s;
+        let least = self.least.map_or(raw, |l| l.min(raw));
+        self.least = Some(least);
+        raw - least
+    }
+}
+
 /// Which pictures a stream decodes, decided from its lag.
 #[derive(Debug)]
 pub(crate) struct Shedding {

@@ -26,7 +26,7 @@ use showrunner_media::ffmpeg_next::frame;
 use showrunner_media::{LiveEvent, LiveSource, MediaItem, OpenOptions, PictureSkip, SkipControl, Thumbnailer};
 use showrunner_vqa::{DefectChange, LiveAnalysis, VqaConfig};
 
-use crate::shedding::Shedding;
+use crate::shedding::{Lag, Shedding};
 use crate::spec::StreamSpec;
 use crate::status::{OpenDefect, StreamState, StreamStatus};
 use crate::store::{DefectEnd, DefectRecord, LiveStore, NewDefect};
@@ -92,12 +92,14 @@ const THUMB_WIDTH: u32 = 320;
 
 /// The moving figures of one connection.
 struct Clock {
+    /// When the connection's first media came.
     connected: Instant,
     first_pts: Option<f64>,
     position_s: f64,
     /// (wall, bytes read, pictures) samples over the last seconds.
     samples: VecDeque<(Instant, u64, u64)>,
     pictures: u64,
+    lag: Lag,
 }
 
 fn now_ms() -> i64 {
@@ -232,13 +234,14 @@ impl Pipeline {
             position_s: 0.0,
             samples: VecDeque::new(),
             pictures: 0,
+            lag: Lag::default(),
         });
         if let Some(pts) = pts {
             let first = *clock.first_pts.get_or_insert(pts);
             clock.position_s = clock.position_s.max(pts);
-            let lag = now.duration_since(clock.connected).as_secs_f64() - (clock.position_s - first);
+            let lag = clock.lag.update(now.duration_since(clock.connected).as_secs_f64(), clock.position_s - first);
             self.skip.set(self.shedding.update(lag, now));
-            self.status(|s| s.lag_s = (lag.max(0.0) * 100.0).round() / 100.0);
+            self.status(|s| s.lag_s = (lag * 100.0).round() / 100.0);
         }
         let mut damaged = matches!(item, MediaItem::Signal(_));
         if let MediaItem::Video(f) = &item {
