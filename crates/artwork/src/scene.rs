@@ -3,6 +3,7 @@
 //! pixelation measures (which also decide whether text is read from a
 //! de-pixelated copy).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use showrunner_vision::ocr::DetectOptions;
@@ -62,14 +63,14 @@ impl Scene {
     ) -> Result<Scene, ArtworkError> {
         let options = DetectOptions { max_side: config.ocr.max_side, ..DetectOptions::default() };
         let pixelation = measure_pixelation(&artwork.rgb);
-        let restore = config.ocr.restores(&pixelation);
+        let read = if config.ocr.restores(&pixelation) {
+            Cow::Owned(depixelate(&artwork.rgb, pixelation.period, pixelation.offset))
+        } else {
+            Cow::Borrowed(&artwork.rgb)
+        };
         let (lines, detections) = std::thread::scope(|s| {
             let nudity = s.spawn(|| models.nudenet.detect(&artwork.rgb));
-            let lines = if restore {
-                models.ocr.read(&depixelate(&artwork.rgb, pixelation.period, pixelation.offset), &options)
-            } else {
-                models.ocr.read(&artwork.rgb, &options)
-            };
+            let lines = models.ocr.read(&read, &options);
             (lines, nudity.join().expect("NudeNet thread panicked"))
         });
         Ok(Scene { lines: lines?, detections: detections?, pixelation, artwork, target })

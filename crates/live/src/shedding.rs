@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use showrunner_media::PictureSkip;
+use showrunner_media::{PictureSkip, SkipControl};
 
 /// How far a connection has fallen behind real time: wall time since its
 /// first media minus media time since then, less the least such value seen.
@@ -31,18 +31,32 @@ impl Lag {
     }
 }
 
-/// Which pictures a stream decodes, decided from its lag.
+/// Which pictures a stream decodes, decided from its lag and passed on to
+/// its decoder through a [`SkipControl`].
 #[derive(Debug)]
 pub(crate) struct Shedding {
     max_lag_s: f64,
     level: PictureSkip,
     since: Instant,
+    control: SkipControl,
 }
 
 impl Shedding {
     /// Decoding every picture, shedding beyond `max_lag_s` of lag.
     pub(crate) fn new(max_lag_s: f64) -> Self {
-        Shedding { max_lag_s, level: PictureSkip::Nothing, since: Instant::now() }
+        Shedding { max_lag_s, level: PictureSkip::Nothing, since: Instant::now(), control: SkipControl::default() }
+    }
+
+    /// The control to open the stream's input with.
+    pub(crate) fn control(&self) -> SkipControl {
+        self.control.clone()
+    }
+
+    /// Back to every picture (a new connection starts afresh).
+    pub(crate) fn reset(&mut self) {
+        self.level = PictureSkip::Nothing;
+        self.since = Instant::now();
+        self.control.set(PictureSkip::Nothing);
     }
 
     /// Takes the lag measured at `now`; returns what to skip from here on.
@@ -62,6 +76,7 @@ impl Shedding {
         if next != self.level {
             self.level = next;
             self.since = now;
+            self.control.set(next);
         }
         self.level
     }

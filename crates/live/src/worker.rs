@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use showrunner_core::DefectType;
 use showrunner_media::ffmpeg_next::frame;
-use showrunner_media::{LiveEvent, LiveSource, MediaItem, OpenOptions, PictureSkip, SkipControl, Thumbnailer};
+use showrunner_media::{LiveEvent, LiveSource, MediaItem, OpenOptions, PictureSkip, Thumbnailer};
 use showrunner_vqa::{DefectChange, LiveAnalysis, VqaConfig};
 
 use crate::shedding::{Lag, Shedding};
@@ -128,9 +128,8 @@ struct Pipeline {
     thumbnailer: Thumbnailer,
     ring: VecDeque<(f64, frame::Video)>,
     last_tile: Option<Instant>,
+    /// What the decoder skips.
     shedding: Shedding,
-    /// What the decoder skips, as `shedding` decides.
-    skip: SkipControl,
     connected_once: bool,
 }
 
@@ -152,7 +151,6 @@ impl Pipeline {
             ring: VecDeque::new(),
             last_tile: None,
             shedding,
-            skip: SkipControl::default(),
             connected_once: false,
         }
     }
@@ -166,7 +164,7 @@ impl Pipeline {
             threads: 1,
             network_timeout_s: self.settings.input_loss_s,
             cancel: Some(self.shared.cancel.clone()),
-            skip: Some(self.skip.clone()),
+            skip: Some(self.shedding.control()),
         };
         let mut source = LiveSource::new(&self.spec.url, options);
         while let Some(event) = source.next_event() {
@@ -240,7 +238,7 @@ impl Pipeline {
             let first = *clock.first_pts.get_or_insert(pts);
             clock.position_s = clock.position_s.max(pts);
             let lag = clock.lag.update(now.duration_since(clock.connected).as_secs_f64(), clock.position_s - first);
-            self.skip.set(self.shedding.update(lag, now));
+            self.shedding.update(lag, now);
             self.status(|s| s.lag_s = (lag * 100.0).round() / 100.0);
         }
         let mut damaged = matches!(item, MediaItem::Signal(_));
@@ -361,8 +359,7 @@ impl Pipeline {
             self.apply(changes);
         }
         self.clock = None;
-        self.shedding = Shedding::new(self.settings.max_lag_s);
-        self.skip.set(PictureSkip::Nothing);
+        self.shedding.reset();
     }
 
     /// Records and announces a confirmed defect; returns it as recorded.

@@ -20,6 +20,9 @@ impl Check for Legibility {
     }
 
     fn run(&self, scene: &Scene, config: &ArtworkConfig) -> Verdict {
+        if let Some(missing) = missing_title(scene, config) {
+            return Verdict::new(self.name(), 1.0, vec![missing]);
+        }
         let settings = &config.legibility;
         let mut evidence = Vec::new();
         let mut lowest = 21f32;
@@ -42,9 +45,6 @@ impl Check for Legibility {
                 value: Some(rendered),
                 failing: rendered < settings.min_text_px,
             });
-        }
-        if let Some(missing) = missing_title(scene, config) {
-            return Verdict::new(self.name(), 1.0, vec![missing]);
         }
         Verdict::new(self.name(), lowest, evidence)
     }

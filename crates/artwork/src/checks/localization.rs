@@ -45,12 +45,13 @@ impl Check for Localization {
         let letters = joined.chars().filter(|c| c.is_alphabetic()).count();
         if letters < settings.min_letters {
             let kind = &scene.target.kind;
-            let message = if config.title_required(kind) {
+            let required = config.title_required(kind);
+            let message = if required {
                 format!("{letters} letters read: too few to tell the language of the title a {kind} must carry")
             } else {
                 format!("{letters} letters read: too few to judge")
             };
-            return Verdict::new(self.name(), 0.0, vec![note(message, config.title_required(kind))]);
+            return Verdict::new(self.name(), 0.0, vec![note(message, required)]);
         }
         let ranked = id.rank(&joined);
         let score_of = |language: &str| ranked.iter().find(|(l, _)| *l == language).map_or(f64::MIN, |r| r.1);

@@ -140,15 +140,11 @@ pub fn run(args: Args) -> Result<i32> {
     let streams = http_get(&base, "/v1/streams")?;
     let _ = serve.kill();
     let _ = serve.wait();
-    let fps: Vec<f64> = streams["streams"]
-        .as_array()
-        .map(|a| a.iter().map(|s| s["status"]["fps"].as_f64().unwrap_or(0.0)).collect())
-        .unwrap_or_default();
     let statuses: Vec<&serde_json::Value> =
         streams["streams"].as_array().map(|a| a.iter().map(|s| &s["status"]).collect()).unwrap_or_default();
+    let fps: Vec<f64> = statuses.iter().map(|s| s["fps"].as_f64().unwrap_or(0.0)).collect();
     let lag = |s: &serde_json::Value| s["lag_s"].as_f64().unwrap_or(f64::MAX);
-    let realtime =
-        statuses.iter().filter(|s| s["fps"].as_f64().unwrap_or(0.0) >= 0.9 * f64::from(FPS) && lag(s) < 2.0).count();
+    let realtime = statuses.iter().zip(&fps).filter(|(s, &f)| f >= 0.9 * f64::from(FPS) && lag(s) < 2.0).count();
     let degraded = statuses.iter().filter(|s| s["state"] == "degraded").count();
     let max_lag_s = statuses.iter().map(|s| lag(s)).fold(0.0, f64::max);
     let notes = received.lock().unwrap_or_else(|p| p.into_inner()).clone();
