@@ -92,6 +92,10 @@ pub struct LegibilityConfig {
     /// Share of a text box's pixels taken as glyph pixels (the ones most
     /// unlike the box's border).
     pub glyph_share: f32,
+    /// Width, in line heights, of the windows a text line's contrast is
+    /// measured in; the line counts as its weakest window, because a title
+    /// across a dark and a light area is only as legible as its weakest part.
+    pub window: f32,
 }
 
 impl Default for LegibilityConfig {
@@ -102,13 +106,15 @@ impl Default for LegibilityConfig {
             large_text_px: 24.0,
             min_text_px: 10.0,
             glyph_share: 0.06,
+            window: 1.5,
         }
     }
 }
 
 /// `colour_blind`: the WCAG ratios text must keep under each simulated
-/// colour-vision deficiency. Its own copy of every threshold, so tuning
-/// `legibility` never moves this check's verdicts.
+/// colour-vision deficiency. Its own copy of every threshold; the text and
+/// background colours are measured as `legibility` measures them (its
+/// `glyph_share` and `window`), so tuning those two moves this check too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColourBlindConfig {

@@ -81,11 +81,32 @@ impl Deficiency {
     }
 }
 
+/// The text and background colours of the part of the text box `rect`
+/// where they contrast least. The box is cut along its length into windows
+/// about `window` line heights wide (at least one), each measured by
+/// [`text_and_background`]: a title drawn across a dark and a light area,
+/// or over a busy photograph, is only as legible as its weakest part.
+pub fn weakest_text_and_background(
+    image: &RgbImage,
+    rect: &Rect,
+    glyph_share: f32,
+    window: f32,
+) -> Option<(Rgb<u8>, Rgb<u8>)> {
+    let count = (rect.w / (window * rect.h).max(1.0)).round().max(1.0);
+    let width = rect.w / count;
+    (0..count as usize)
+        .filter_map(|i| {
+            let part = Rect { x: rect.x + i as f32 * width, w: width, ..*rect };
+            text_and_background(image, &part, glyph_share)
+        })
+        .min_by(|a, b| contrast_ratio(a.0, a.1).total_cmp(&contrast_ratio(b.0, b.1)))
+}
+
 /// The colour of the text and of its background inside `rect`: the
 /// background is the median of the box's border pixels (the detector's
 /// box leaves a margin around the glyphs), the text the median of the
 /// `glyph_share` of pixels least like it.
-pub fn text_and_background(image: &RgbImage, rect: &Rect, glyph_share: f32) -> Option<(Rgb<u8>, Rgb<u8>)> {
+fn text_and_background(image: &RgbImage, rect: &Rect, glyph_share: f32) -> Option<(Rgb<u8>, Rgb<u8>)> {
     let r = rect.clip(image.width(), image.height());
     let (x0, y0) = (r.x.floor() as u32, r.y.floor() as u32);
     let (x1, y1) = ((r.right().ceil() as u32).min(image.width()), (r.bottom().ceil() as u32).min(image.height()));
@@ -157,5 +178,30 @@ mod tests {
         }
         let (text, background) = text_and_background(&image, &Rect { x: 5.0, y: 5.0, w: 50.0, h: 20.0 }, 0.15).unwrap();
         assert_eq!((text, background), (Rgb([240, 240, 0]), Rgb([20, 20, 90])));
+    }
+
+    /// Grey bars across a black left half and a light grey right half: the
+    /// whole box (mostly black around its border) reads as legible, the
+    /// right-hand windows do not.
+    #[test]
+    fn a_line_is_as_legible_as_its_weakest_window() {
+        let (black, light, grey) = (Rgb([0, 0, 0]), Rgb([200, 200, 200]), Rgb([150, 150, 150]));
+        let mut image = RgbImage::from_fn(200, 40, |x, _| if x < 130 { black } else { light });
+        for y in 12..28 {
+            for x in (14..186).filter(|x| x % 6 < 3) {
+                image.put_pixel(x, y, grey);
+            }
+        }
+        let rect = Rect { x: 5.0, y: 5.0, w: 190.0, h: 30.0 };
+        let (text, background) = text_and_background(&image, &rect, 0.1).unwrap();
+        assert_eq!(background, black);
+        assert!(contrast_ratio(text, background) > 6.0);
+
+        let (text, background) = weakest_text_and_background(&image, &rect, 0.1, 1.5).unwrap();
+        assert_eq!((text, background), (grey, light));
+        assert!(contrast_ratio(text, background) < 2.0);
+
+        // One window as wide as the line is the whole box.
+        assert_eq!(weakest_text_and_background(&image, &rect, 0.1, 10.0), text_and_background(&image, &rect, 0.1));
     }
 }

@@ -110,6 +110,7 @@ pub fn parameters(defect: &str, base: &ArtworkConfig) -> Result<Vec<Parameter>, 
             parameter!(legibility.large_text_px, grid(12.0, 48.0, 2.0)),
             parameter!(legibility.min_text_px, grid(4.0, 20.0, 1.0)),
             parameter!(legibility.glyph_share, grid(0.02, 0.3, 0.02)),
+            parameter!(legibility.window, grid(1.0, 6.0, 0.5)),
         ]
         .into_iter()
         .chain(title_required(base))

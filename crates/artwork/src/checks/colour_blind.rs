@@ -1,7 +1,7 @@
 //! `colour_blind`: text that is legible with normal colour vision must stay
 //! legible with protanopia, deuteranopia and tritanopia (the text and
-//! background colours are simulated and the contrast re-checked against
-//! this check's own WCAG thresholds, so tuning `legibility` leaves it alone).
+//! background colours, measured as `legibility` measures them, are simulated
+//! and the contrast re-checked against this check's own WCAG thresholds).
 //! Score: the lowest simulated contrast ratio (21 when there is no text).
 
 use super::legibility::{measured_lines, MeasuredLine};

@@ -5,7 +5,7 @@
 //! a required title is missing).
 
 use super::{missing_title, quoted, text_lines, Check, Evidence, Verdict};
-use crate::contrast::{contrast_ratio, text_and_background};
+use crate::contrast::{contrast_ratio, weakest_text_and_background};
 use image::Rgb;
 use showrunner_vision::TextLine;
 
@@ -69,7 +69,8 @@ pub(super) fn measured_lines<'a>(
     let settings = &config.legibility;
     let scale = smallest_scale(scene, config);
     text_lines(scene, config).filter_map(move |line| {
-        let (text, background) = text_and_background(&scene.artwork.rgb, &line.rect, settings.glyph_share)?;
+        let (text, background) =
+            weakest_text_and_background(&scene.artwork.rgb, &line.rect, settings.glyph_share, settings.window)?;
         let rendered = line.rect.h * scale;
         let needed =
             if rendered >= settings.large_text_px { settings.large_text_ratio } else { settings.small_text_ratio };
