@@ -291,6 +291,10 @@ impl ArtworkConfig {
         if !(self.ocr.max_side >= 32 && self.ocr.restore_blockiness.is_finite() && self.ocr.restore_blockiness >= 1.0) {
             return Err("ocr: max_side must be at least 32 and restore_blockiness a number ≥ 1".into());
         }
+        let legibility = &self.legibility;
+        if !(legibility.window >= 0.5 && legibility.glyph_share > 0.0 && legibility.glyph_share <= 1.0) {
+            return Err("legibility: window must be at least 0.5 line heights and glyph_share in (0, 1]".into());
+        }
         if !self.mature_content.ratings.contains_key(&self.mature_content.rating) {
             return Err(format!("mature_content.rating {:?} has no thresholds", self.mature_content.rating));
         }
@@ -333,5 +337,8 @@ mod tests {
         std::fs::write(&path, "[ocr]\nrestore_blockiness = 0.5\n").unwrap();
         let message = ArtworkConfig::load(&path).unwrap_err().to_string();
         assert!(message.contains("restore_blockiness a number ≥ 1"), "{message}");
+        std::fs::write(&path, "[legibility]\nwindow = 0.0\n").unwrap();
+        let message = ArtworkConfig::load(&path).unwrap_err().to_string();
+        assert!(message.contains("window must be at least 0.5 line heights"), "{message}");
     }
 }
