@@ -272,9 +272,13 @@ impl Pipeline {
             _ => (0.0, 0.0),
         };
         let shed = self.shedding.level();
-        let state = if shed == PictureSkip::Nothing { StreamState::Live } else { StreamState::Degraded };
-        let reason = (shed != PictureSkip::Nothing)
-            .then(|| format!("more than {} s behind real time: {}", self.settings.max_lag_s, shed.describe()));
+        let (state, reason) = match shed {
+            PictureSkip::Nothing => (StreamState::Live, None),
+            _ => (
+                StreamState::Degraded,
+                Some(format!("more than {} s behind real time: {}", self.settings.max_lag_s, shed.describe())),
+            ),
+        };
         let frame_ms = now_ms();
         self.status(|s| {
             s.state = state;
