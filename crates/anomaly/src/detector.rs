@@ -19,9 +19,9 @@
 //! A rank r of n becomes the surprise −ln((r + 1)/(n + 1)). A value beyond
 //! everything in the history (a record) would tie with every other record
 //! at ln(n + 1), so its surprise grows further with the distance past the
-//! previous extreme in units of the history's interquartile range: a spike
-//! ten spreads above the old maximum is more surprising than one just
-//! above it.
+//! previous extreme in units of the history's interquartile range (at least
+//! 2% of its range): a spike ten spreads above the old maximum is more
+//! surprising than one just above it.
 //!
 //! Scoring follows what operators want from alarms: an incident should
 //! raise one alarm at its start, not a volley. A value scores its full
@@ -88,6 +88,13 @@ const MIN_HISTORY: usize = 10;
 /// count as much as a rank e³ ≈ 20 times rarer.
 const RECORD_WEIGHT: f64 = 3.0;
 
+/// Least unit of a record's distance, as a share of the history's range.
+/// On a spiky or mostly flat series the interquartile range is tiny beside
+/// the spikes, and a spike just above the usual ones would read as tens of
+/// spreads past the old maximum; 2% of the range keeps such a record about
+/// as surprising as a bare record.
+const RECORD_SPREAD_FLOOR: f64 = 0.02;
+
 /// Most surprise a record can add, so one absurd value cannot dwarf the
 /// score scale of everything else.
 const RECORD_CAP: f64 = 50.0;
@@ -134,9 +141,12 @@ fn rank_surprise(history: &VecDeque<f64>, x: f64, tail: Tail) -> f64 {
         let mut sorted: Vec<f64> = history.iter().copied().collect();
         sorted.sort_by(f64::total_cmp);
         let (low, high) = (sorted[0], sorted[n - 1]);
-        let iqr = (sorted[3 * n / 4] - sorted[n / 4]).max(1e-9 * high.abs().max(low.abs())).max(1e-12);
+        let spread = (sorted[3 * n / 4] - sorted[n / 4])
+            .max(RECORD_SPREAD_FLOOR * (high - low))
+            .max(1e-9 * high.abs().max(low.abs()))
+            .max(1e-12);
         let past = if above == 0 { x - high } else { low - x };
-        surprise += (RECORD_WEIGHT * past / iqr).min(RECORD_CAP);
+        surprise += (RECORD_WEIGHT * past / spread).min(RECORD_CAP);
     }
     surprise
 }
@@ -250,6 +260,21 @@ mod tests {
         assert_eq!(top, 2500);
         let elsewhere = scores[600..].iter().enumerate().filter(|(i, _)| i + 600 != 2500).map(|(_, s)| *s);
         assert!(scores[2500] > 2.0 * elsewhere.fold(0.0, f64::max), "{}", scores[2500]);
+    }
+
+    #[test]
+    fn a_spike_just_above_the_usual_spikes_is_only_a_bare_record() {
+        // Noise in [0, 1) with a spike to 100 every 50 values; at 2500 a
+        // spike to 101. Its distance past the old maximum is two
+        // interquartile ranges, but 1% of the range.
+        let noise = |i: usize| ((i * 7919) % 97) as f64 / 97.0;
+        let scores = run((0..2600usize).map(|i| match i {
+            2500 => 101.0,
+            _ if i.is_multiple_of(50) => 100.0,
+            _ => noise(i),
+        }));
+        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        assert!(scores[2500] >= bare && scores[2500] < 1.25 * bare, "{} against a bare record's {bare}", scores[2500]);
     }
 
     #[test]
