@@ -181,7 +181,7 @@ pub fn run(args: Args) -> Result<i32> {
         realtime,
         degraded,
         max_lag_s,
-        mean_fps: fps.iter().sum::<f64>() / fps.len().max(1) as f64,
+        mean_fps: mean(&fps),
         cpu_cores,
         cpu_per_stream: cpu_cores / args.streams as f64,
         rss_mb,
@@ -204,7 +204,7 @@ pub fn run(args: Args) -> Result<i32> {
                 cpu_per_stream,
                 rss_mb,
                 realtime: fps.iter().filter(|&&f| keeps_up(f)).count(),
-                mean_fps: fps.iter().sum::<f64>() / fps.len().max(1) as f64,
+                mean_fps: mean(&fps),
                 cpu_ratio: figures.cpu_per_stream / cpu_per_stream.max(1e-9),
             })
         };
@@ -223,6 +223,11 @@ pub fn run(args: Args) -> Result<i32> {
 /// least 90% of them), for showrunner's streams and the baseline's alike.
 fn keeps_up(fps: f64) -> bool {
     fps >= 0.9 * f64::from(FPS)
+}
+
+/// The mean of `v` (0 when empty).
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
 fn print(f: &LiveFigures, json: bool) {
