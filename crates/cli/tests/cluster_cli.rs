@@ -7,37 +7,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::{TcpListener, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use common::{start, Server, TOKEN};
-
-/// A `nats-server` with JetStream, stopped when dropped.
-struct Nats(Child);
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn nats_server(store: &std::path::Path) -> (Nats, String) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("nats-server")
-        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd", store.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nats-server is installed (make deps)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nats-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Nats(child), format!("nats://127.0.0.1:{port}"))
-}
+use showrunner_testkit::NatsServer;
 
 /// The ids of the streams `server` lists and of those it monitors.
 fn streams(server: &Server) -> (BTreeSet<String>, BTreeSet<String>) {
@@ -67,7 +41,8 @@ fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) -> Du
 #[test]
 fn two_copies_split_ten_streams_and_the_survivor_takes_all_within_30_s() {
     let dir = tempfile::tempdir().unwrap();
-    let (_nats, url) = nats_server(&dir.path().join("js"));
+    let nats = NatsServer::jetstream(&dir.path().join("js"));
+    let url = &nats.url;
     let config = dir.path().join("showrunner.toml");
     std::fs::write(&config, format!("[nats]\nurl = \"{url}\"\ncoordinate = true\n")).unwrap();
     let a = start(&config, &dir.path().join("a"));

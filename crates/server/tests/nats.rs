@@ -1,10 +1,9 @@
-//! NATS both ways against a real `nats-server` (Debian's package, started
-//! on a free loopback port): telemetry in — a request gets the ingest
+//! NATS both ways against a real `nats-server` (Debian's package, on a
+//! loopback port of its own choosing): telemetry in — a request gets the ingest
 //! report as its reply — and alarm notifications out, kept once in
 //! JetStream when the server has it, published on core NATS when not.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -12,41 +11,7 @@ use showrunner_server::nats::NatsConfig;
 use showrunner_server::notify::{start, NatsSinkConfig, Notification, NotifyConfig};
 use showrunner_server::{state, ServerConfig, Settings};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
-
-/// A `nats-server`, stopped when dropped.
-struct NatsServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `nats-server` with extra `args` (e.g. `-js` for JetStream).
-fn nats_server(args: &[&str]) -> NatsServer {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let binary = ["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok())
-        .expect("nats-server is installed (make deps)");
-    let child = Command::new(binary)
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nats-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    NatsServer { child, url: format!("nats://127.0.0.1:{port}") }
-}
+use showrunner_testkit::NatsServer;
 
 fn record(t: i64, cdn: &str) -> String {
     format!(r#"{{"time":{t},"session":"s1","dims":{{"cdn":"{cdn}"}},"type":"attempt"}}"#)
@@ -55,7 +20,7 @@ fn record(t: i64, cdn: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_published_as_a_request_is_ingested_and_answered() {
     use std::io::Write;
-    let nats = nats_server(&[]);
+    let nats = NatsServer::core();
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig { data_dir: dir.path().to_path_buf(), ..ServerConfig::default() };
     let telemetry = TelemetryConfig {
@@ -135,7 +100,7 @@ async fn send(config: &NotifyConfig, events: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_are_kept_once_in_jetstream_in_order_on_their_subjects() {
     let store = tempfile::tempdir().unwrap();
-    let nats = nats_server(&["-js", "-sd", store.path().to_str().unwrap()]);
+    let nats = NatsServer::jetstream(store.path());
     // Opened twice (a retry after a lost acknowledgement looks the same),
     // localized (not asked for), then resolved.
     send(&sink(&nats.url), &["alarm.opened", "alarm.opened", "alarm.localized", "alarm.resolved"]).await;
@@ -163,7 +128,7 @@ async fn notifications_are_kept_once_in_jetstream_in_order_on_their_subjects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_jetstream_notifications_go_out_on_core_nats() {
-    let nats = nats_server(&[]);
+    let nats = NatsServer::core();
     let client = async_nats::connect(nats.url.as_str()).await.unwrap();
     let mut subscriber = client.subscribe("showrunner.alarms.>").await.unwrap();
     client.flush().await.unwrap();
