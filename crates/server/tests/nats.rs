@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use showrunner_server::nats::NatsConfig;
-use showrunner_server::notify::{start, NatsSinkConfig, Notification, NotifyConfig};
+use showrunner_server::notify::{start, NatsSinkConfig, Notification, Notifier, NotifyConfig};
 use showrunner_server::{state, ServerConfig, Settings};
 use showrunner_telemetry::{Dimension, TelemetryConfig};
 use showrunner_testkit::NatsServer;
@@ -89,12 +89,32 @@ fn notification(event: &str) -> Notification {
     }
 }
 
-/// Queues `events` in order from outside the runtime, as the pipeline does.
-async fn send(config: &NotifyConfig, events: &[&str]) {
+/// Starts delivery to `config`'s sinks.
+fn notifier(config: &NotifyConfig) -> Notifier {
     let (stream, _) = tokio::sync::broadcast::channel(16);
-    let notifier = start(config, stream);
+    start(config, stream)
+}
+
+/// Queues `events` in order from outside the runtime, as the pipeline does.
+async fn send(notifier: &Notifier, events: &[&str]) {
+    let notifier = notifier.clone();
     let batch: Vec<Notification> = events.iter().map(|e| notification(e)).collect();
     tokio::task::spawn_blocking(move || batch.into_iter().for_each(|n| notifier.send_blocking(n))).await.unwrap();
+}
+
+/// The notifications stream once it holds at least `messages`.
+async fn stream_holding(url: &str, messages: u64) -> async_nats::jetstream::stream::Stream {
+    let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut s) = js.get_stream("SHOWRUNNER_ALARMS").await {
+            if s.info().await.unwrap().state.messages >= messages {
+                return s;
+            }
+        }
+        assert!(Instant::now() < deadline, "the stream did not reach {messages} messages");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,19 +123,10 @@ async fn notifications_are_kept_once_in_jetstream_in_order_on_their_subjects() {
     let nats = NatsServer::jetstream(store.path());
     // Opened twice (a retry after a lost acknowledgement looks the same),
     // localized (not asked for), then resolved.
-    send(&sink(&nats.url), &["alarm.opened", "alarm.opened", "alarm.localized", "alarm.resolved"]).await;
+    let events = ["alarm.opened", "alarm.opened", "alarm.localized", "alarm.resolved"];
+    send(&notifier(&sink(&nats.url)), &events).await;
 
-    let js = async_nats::jetstream::new(async_nats::connect(nats.url.as_str()).await.unwrap());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut stream = loop {
-        if let Ok(mut s) = js.get_stream("SHOWRUNNER_ALARMS").await {
-            if s.info().await.unwrap().state.messages >= 2 {
-                break s;
-            }
-        }
-        assert!(Instant::now() < deadline, "the stream did not get both notifications");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut stream = stream_holding(&nats.url, 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(stream.info().await.unwrap().state.messages, 2, "the duplicate is dropped, localized not sent");
     let first = stream.get_raw_message(1).await.unwrap();
@@ -126,17 +137,40 @@ async fn notifications_are_kept_once_in_jetstream_in_order_on_their_subjects() {
     assert_eq!(second.subject.as_str(), "showrunner.alarms.resolved");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_jetstream_notifications_go_out_on_core_nats() {
-    let nats = NatsServer::core();
+/// Sends `alarm.opened` through `notifier` and checks that a subscriber on
+/// core NATS gets it whole.
+async fn opened_arrives_on_core_nats(nats: &NatsServer, notifier: &Notifier) {
     let client = async_nats::connect(nats.url.as_str()).await.unwrap();
     let mut subscriber = client.subscribe("showrunner.alarms.>").await.unwrap();
     client.flush().await.unwrap();
-    send(&sink(&nats.url), &["alarm.opened"]).await;
+    send(notifier, &["alarm.opened"]).await;
     let message = tokio::time::timeout(Duration::from_secs(10), subscriber.next()).await.unwrap().unwrap();
     assert_eq!(message.subject.as_str(), "showrunner.alarms.opened");
     assert_eq!(message.headers.unwrap().get("Showrunner-Event").unwrap().as_str(), "alarm.opened");
     assert_eq!(serde_json::from_slice::<Notification>(&message.payload).unwrap(), notification("alarm.opened"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_jetstream_notifications_go_out_on_core_nats() {
+    let nats = NatsServer::core();
+    opened_arrives_on_core_nats(&nats, &notifier(&sink(&nats.url))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_turned_on_later_keeps_the_next_notifications() {
+    let nats = NatsServer::core();
+    let notifier = notifier(&sink(&nats.url));
+    opened_arrives_on_core_nats(&nats, &notifier).await;
+
+    // The operator restarts the server with JetStream; the same notifier,
+    // its connection re-established by itself, now keeps what follows.
+    let store = tempfile::tempdir().unwrap();
+    let nats = nats.restart_with_jetstream(store.path());
+    send(&notifier, &["alarm.resolved"]).await;
+    let stream = stream_holding(&nats.url, 1).await;
+    let kept = stream.get_raw_message(1).await.unwrap();
+    assert_eq!(kept.subject.as_str(), "showrunner.alarms.resolved");
+    assert_eq!(kept.headers.get("Nats-Msg-Id").unwrap().as_str(), "12-alarm.resolved");
 }
 
 #[test]

@@ -30,24 +30,33 @@ pub struct NatsServer {
 impl NatsServer {
     /// A server on 127.0.0.1 with core NATS only.
     pub fn core() -> NatsServer {
-        NatsServer::start(&[])
+        NatsServer::start("-1", &[])
     }
 
     /// A server with JetStream, keeping its store under `store`.
     pub fn jetstream(store: &Path) -> NatsServer {
-        NatsServer::start(&["-js", "-sd", store.to_str().expect("a UTF-8 store path")])
+        NatsServer::start("-1", &jetstream_args(store))
     }
 
-    /// A server with extra `args`; panics with the reason if it does not
-    /// come up within ten seconds.
-    fn start(args: &[&str]) -> NatsServer {
+    /// Stops this server and starts one with JetStream on the same port, as
+    /// an operator turning JetStream on would: clients connected to the old
+    /// server reconnect to the new one by themselves.
+    pub fn restart_with_jetstream(self, store: &Path) -> NatsServer {
+        let port = self.url.rsplit(':').next().expect("a URL with a port").to_owned();
+        drop(self);
+        NatsServer::start(&port, &jetstream_args(store))
+    }
+
+    /// A server on `port` (`-1`: one it chooses) with extra `args`; panics
+    /// with the reason if it does not come up within ten seconds.
+    fn start(port: &str, args: &[&str]) -> NatsServer {
         let binary = BINARIES
             .into_iter()
             .find(|b| Command::new(b).arg("--version").output().is_ok())
             .expect("nats-server is installed (make deps)");
         let ports_dir = tempfile::tempdir().expect("a temporary directory for the ports file");
         let mut child = Command::new(binary)
-            .args(["-a", "127.0.0.1", "-p", "-1", "--ports_file_dir"])
+            .args(["-a", "127.0.0.1", "-p", port, "--ports_file_dir"])
             .arg(ports_dir.path())
             .args(args)
             .stdout(Stdio::null())
@@ -71,6 +80,11 @@ impl NatsServer {
         };
         NatsServer { child, url, _ports_dir: ports_dir }
     }
+}
+
+/// The arguments that turn JetStream on, with its store under `store`.
+fn jetstream_args(store: &Path) -> [&str; 3] {
+    ["-js", "-sd", store.to_str().expect("a UTF-8 store path")]
 }
 
 /// The client URL in a ports file (`{"nats":["nats://HOST:PORT"], …}`),
@@ -107,7 +121,7 @@ mod tests {
 
     #[test]
     fn a_server_that_cannot_start_is_reported() {
-        let outcome = std::panic::catch_unwind(|| NatsServer::start(&["--no-such-flag"]));
+        let outcome = std::panic::catch_unwind(|| NatsServer::start("-1", &["--no-such-flag"]));
         let message = outcome.err().and_then(|e| e.downcast::<String>().ok()).expect("a panic with a message");
         assert!(message.contains("exited before listening"), "{message}");
     }

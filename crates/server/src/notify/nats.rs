@@ -10,7 +10,9 @@
 //! waits for the server's acknowledgement, retrying with backoff until it
 //! comes; JetStream drops a retried message it already holds by its
 //! `Nats-Msg-Id`, so a notification is stored once. Without JetStream it
-//! publishes on core NATS: at most once, to whoever is subscribed.
+//! publishes on core NATS: at most once, to whoever is subscribed; and it
+//! asks again at the next delivery, so JetStream turned on later is used
+//! from then on.
 
 use async_nats::jetstream::{self, context::CreateStreamErrorKind, ErrorCode};
 use serde::{Deserialize, Serialize};
@@ -79,25 +81,18 @@ impl NatsSinkConfig {
     }
 }
 
-/// How messages are published, once the server has been asked.
-enum Mode {
-    /// Through a JetStream stream, acknowledged.
-    JetStream(Box<jetstream::Context>),
-    /// Core NATS, fire and forget.
-    Core,
-}
-
-/// A NATS connection and what the server offers.
+/// A NATS connection and, once the server has shown it has JetStream, the
+/// JetStream context that keeps the notifications.
 pub(super) struct NatsSink {
     config: NatsSinkConfig,
     client: Option<async_nats::Client>,
-    mode: Option<Mode>,
+    jetstream: Option<Box<jetstream::Context>>,
 }
 
 impl NatsSink {
     /// The sink; it connects on its first delivery.
     pub(super) fn new(config: NatsSinkConfig) -> Self {
-        NatsSink { config, client: None, mode: None }
+        NatsSink { config, client: None, jetstream: None }
     }
 
     /// The client, connecting first if needed (the connection then
@@ -116,30 +111,35 @@ impl NatsSink {
         Ok(c)
     }
 
-    /// Asks the server once whether it has JetStream, and if so makes sure
+    /// The JetStream context if the server has JetStream, after making sure
     /// a stream keeps the notifications: `stream`, created if missing, or a
     /// stream of the operator's that already captures the subjects.
-    async fn mode(&mut self, client: async_nats::Client) -> Result<&Mode, Attempt> {
-        if self.mode.is_none() {
+    ///
+    /// A "yes" is kept for the life of the sink. A "no" is not: the server
+    /// is asked again at the next delivery (a server without JetStream
+    /// answers at once that nothing responds), so JetStream turned on later
+    /// — the server restarted with it, the connection re-established by
+    /// itself — starts keeping notifications without restarting showrunner.
+    async fn jetstream(&mut self, client: async_nats::Client) -> Result<Option<&jetstream::Context>, Attempt> {
+        if self.jetstream.is_none() {
             let js = jetstream::new(client);
             let config = jetstream::stream::Config {
                 name: self.config.stream.clone(),
                 subjects: vec![format!("{}.alarms.>", self.config.prefix), format!("{}.defects.>", self.config.prefix)],
                 ..Default::default()
             };
-            let mode = match js.get_or_create_stream(config).await {
-                Ok(_) => Mode::JetStream(Box::new(js)),
+            match js.get_or_create_stream(config).await {
+                Ok(_) => self.jetstream = Some(Box::new(js)),
                 Err(e) => match e.kind() {
-                    CreateStreamErrorKind::JetStreamUnavailable => Mode::Core,
+                    CreateStreamErrorKind::JetStreamUnavailable => return Ok(None),
                     CreateStreamErrorKind::JetStream(err) if err.error_code() == ErrorCode::STREAM_SUBJECT_OVERLAP => {
-                        Mode::JetStream(Box::new(js))
+                        self.jetstream = Some(Box::new(js))
                     }
                     _ => return Err(Attempt::Retry(format!("cannot create stream {}: {e}", self.config.stream))),
                 },
-            };
-            self.mode = Some(mode);
+            }
         }
-        Ok(self.mode.as_ref().unwrap_or_else(|| unreachable!()))
+        Ok(self.jetstream.as_deref())
     }
 }
 
@@ -163,15 +163,15 @@ impl Sink for NatsSink {
         headers.insert("Nats-Msg-Id", n.delivery_key().as_str());
         headers.insert("Showrunner-Event", n.event.as_str());
         let payload = body.to_owned();
-        match self.mode(client.clone()).await? {
-            Mode::JetStream(js) => {
+        match self.jetstream(client.clone()).await? {
+            Some(js) => {
                 let ack = js
                     .publish_with_headers(subject, headers, payload.into())
                     .await
                     .map_err(|e| Attempt::Retry(format!("not published: {e}")))?;
                 ack.await.map(drop).map_err(|e| Attempt::Retry(format!("not acknowledged: {e}")))
             }
-            Mode::Core => {
+            None => {
                 client
                     .publish_with_headers(subject, headers, payload.into())
                     .await
