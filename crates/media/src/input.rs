@@ -238,41 +238,17 @@ impl MediaInput {
         let mut info = MediaInfo { container: ctx.format().name().to_string(), duration_s, video: None, audio: None };
         let mut unsupported = Vec::new();
 
-        let video = if options.video {
-            match ctx.streams().best(media::Type::Video) {
-                Some(stream) => match open_video(&stream, options) {
-                    Ok(state) => {
-                        let fps = if state.frame_duration_s > 0.0 { 1.0 / state.frame_duration_s } else { 0.0 };
-                        info.video = Some((codec_name(&stream), state.decoder.width(), state.decoder.height(), fps));
-                        Some(state)
-                    }
-                    Err(_) => {
-                        unsupported.push(codec_name(&stream));
-                        None
-                    }
-                },
-                None => None,
-            }
-        } else {
-            None
-        };
-        let audio = if options.audio {
-            match ctx.streams().best(media::Type::Audio) {
-                Some(stream) => match open_audio(&stream, options) {
-                    Ok(state) => {
-                        info.audio = Some((codec_name(&stream), state.decoder.rate(), state.decoder.channels()));
-                        Some(state)
-                    }
-                    Err(_) => {
-                        unsupported.push(codec_name(&stream));
-                        None
-                    }
-                },
-                None => None,
-            }
-        } else {
-            None
-        };
+        let video = open_best(&ctx, media::Type::Video, options.video, &mut unsupported, |stream| {
+            let state = open_video(stream, options)?;
+            let fps = if state.frame_duration_s > 0.0 { 1.0 / state.frame_duration_s } else { 0.0 };
+            info.video = Some((codec_name(stream), state.decoder.width(), state.decoder.height(), fps));
+            Ok(state)
+        });
+        let audio = open_best(&ctx, media::Type::Audio, options.audio, &mut unsupported, |stream| {
+            let state = open_audio(stream, options)?;
+            info.audio = Some((codec_name(stream), state.decoder.rate(), state.decoder.channels()));
+            Ok(state)
+        });
 
         if video.is_none() && audio.is_none() {
             if !unsupported.is_empty() {
@@ -589,6 +565,20 @@ fn receive(decoder: &mut decoder::Opened, frame: &mut frame::Frame) -> Result<bo
         Err(ffmpeg_next::Error::Other { errno }) if errno == EAGAIN => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Opens the best stream of `kind` with `open` when it is `wanted`; a
+/// stream whose decoder cannot be opened is named in `unsupported`, so that
+/// an input with no usable stream can say which codecs it has.
+fn open_best<T>(
+    ctx: &format::context::Input,
+    kind: media::Type,
+    wanted: bool,
+    unsupported: &mut Vec<String>,
+    open: impl FnOnce(&format::stream::Stream) -> Result<T, ffmpeg_next::Error>,
+) -> Option<T> {
+    let stream = ctx.streams().best(kind).filter(|_| wanted)?;
+    open(&stream).map_err(|_| unsupported.push(codec_name(&stream))).ok()
 }
 
 fn codec_name(stream: &format::stream::Stream) -> String {
