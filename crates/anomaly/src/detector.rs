@@ -13,6 +13,10 @@
 //! - **season**: the absolute difference from the value one day earlier,
 //!   ranked upper — a daily pattern that breaks (a missing peak, a flat
 //!   middle), and a daily peak that is *not* news because yesterday had it.
+//!   It counts only while the series has shown a daily cycle (see
+//!   [`Dailiness`]): on a series without one, yesterday's value is no
+//!   expectation, and a burst that comes a few minutes later than
+//!   yesterday's would read as two broken patterns.
 //!
 //! The value's surprise is the largest of the three.
 //!
@@ -102,6 +106,9 @@ const RECORD_CAP: f64 = 50.0;
 /// Divides the surprise into `[0, 1]`.
 const SURPRISE_SCALE: f64 = 60.0;
 
+/// Least [`Dailiness`] at which the season signal counts.
+const DAILY_MIN: f64 = 0.5;
+
 /// One surprise signal: its recent history.
 #[derive(Debug, Clone)]
 struct Signal {
@@ -123,6 +130,42 @@ impl Signal {
         }
         self.recent.push_back(x);
         surprise
+    }
+}
+
+/// How much a series repeats itself daily: 1 − mean|x − x one day
+/// before| / mean|x − x half a day before|, over everything seen. About 1
+/// for a series with a daily cycle (yesterday is close, the other half of
+/// the day is not), about 0 for one without (both lags are as far).
+#[derive(Debug, Clone, Default)]
+struct Dailiness {
+    day_sum: f64,
+    day_count: f64,
+    half_sum: f64,
+    half_count: f64,
+}
+
+impl Dailiness {
+    /// Adds the distance from the value one day before.
+    fn add_day(&mut self, distance: f64) {
+        self.day_sum += distance;
+        self.day_count += 1.0;
+    }
+
+    /// Adds the distance from the value half a day before.
+    fn add_half_day(&mut self, distance: f64) {
+        self.half_sum += distance;
+        self.half_count += 1.0;
+    }
+
+    /// The measure, in `[0, 1]`; 0 until both lags have been seen.
+    fn value(&self) -> f64 {
+        if self.day_count == 0.0 || self.half_sum <= 0.0 {
+            return 0.0;
+        }
+        let day = self.day_sum / self.day_count;
+        let half = self.half_sum / self.half_count;
+        (1.0 - day / half).clamp(0.0, 1.0)
     }
 }
 
@@ -166,6 +209,7 @@ pub struct StreamingDetector {
     last: VecDeque<f64>,
     run: Signal,
     season: Signal,
+    dailiness: Dailiness,
     /// Strengths of the last `refractory` values.
     strengths: VecDeque<f64>,
 }
@@ -182,6 +226,7 @@ impl StreamingDetector {
             last: VecDeque::new(),
             run: Signal::new(Tail::Both),
             season: Signal::new(Tail::Upper),
+            dailiness: Dailiness::default(),
             strengths: VecDeque::new(),
         })
     }
@@ -199,8 +244,16 @@ impl StreamingDetector {
             let mean = self.last.iter().sum::<f64>() / self.config.run as f64;
             surprise = surprise.max(self.run.push(mean, history));
         }
-        if let Some(lagged) = self.value_a_day_before(time_s) {
-            surprise = surprise.max(self.season.push((x - lagged).abs(), history));
+        if let Some(lagged) = self.value_before(time_s, DAY_S / 2.0) {
+            self.dailiness.add_half_day((x - lagged).abs());
+        }
+        if let Some(lagged) = self.value_before(time_s, DAY_S) {
+            let distance = (x - lagged).abs();
+            self.dailiness.add_day(distance);
+            let season = self.season.push(distance, history);
+            if self.dailiness.value() >= DAILY_MIN {
+                surprise = surprise.max(season);
+            }
         }
         self.day.push_back((time_s, x));
         while self.day.front().is_some_and(|&(t, _)| t < time_s - 1.1 * DAY_S) {
@@ -223,10 +276,10 @@ impl StreamingDetector {
         }
     }
 
-    /// The value observed closest to one day before `time_s`, if one lies
-    /// within 5% of a day of it.
-    fn value_a_day_before(&self, time_s: f64) -> Option<f64> {
-        let target = time_s - DAY_S;
+    /// The value observed closest to `lag` seconds before `time_s`, if one
+    /// lies within 5% of a day of it.
+    fn value_before(&self, time_s: f64, lag: f64) -> Option<f64> {
+        let target = time_s - lag;
         let at = self.day.partition_point(|&(t, _)| t < target);
         [at.checked_sub(1), Some(at)]
             .into_iter()
@@ -305,6 +358,36 @@ mod tests {
         let scores = run((0..2000).map(|i| if i >= 1500 { daily(i) + 100.0 } else { daily(i) }));
         let start = scores[1500];
         assert!(scores[1501..1600].iter().all(|&s| s < start), "the onset is the peak");
+    }
+
+    /// Deterministic noise in [0, 1) without any cycle.
+    fn noise(i: usize) -> f64 {
+        ((i * 7919 + i * i * 31) % 997) as f64 / 997.0
+    }
+
+    #[test]
+    fn dailiness_tells_a_daily_series_from_one_without_a_cycle() {
+        let measure = |value: &dyn Fn(usize) -> f64| {
+            let mut d = StreamingDetector::new(DetectorConfig::default()).unwrap();
+            for i in 0..3000 {
+                d.update(i as f64 * 300.0, value(i));
+            }
+            d.dailiness.value()
+        };
+        let (daily, flat) = (measure(&daily), measure(&noise));
+        assert!(daily > 0.8, "daily series: {daily}");
+        assert!(flat < 0.2, "noise: {flat}");
+    }
+
+    #[test]
+    fn yesterday_is_no_expectation_for_a_series_without_a_daily_cycle() {
+        // A burst at 600 on noise; a day later (288 rows of 5 minutes) the
+        // series is as usual, which is no news though it is far from
+        // yesterday's value.
+        let scores = run((0..1200).map(|i| if i == 600 { 10.0 } else { noise(i) }));
+        assert!(scores[600] > 0.3, "the burst itself: {}", scores[600]);
+        let a_day_later = scores[880..900].iter().copied().fold(0.0, f64::max);
+        assert!(a_day_later < 0.1, "a day after the burst: {a_day_later}");
     }
 
     #[test]
