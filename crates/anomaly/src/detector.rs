@@ -320,7 +320,6 @@ mod tests {
         // Noise in [0, 1) with a spike to 100 every 50 values; at 2500 a
         // spike to 101. Its distance past the old maximum is two
         // interquartile ranges, but 1% of the range.
-        let noise = |i: usize| ((i * 7919) % 97) as f64 / 97.0;
         let scores = run((0..2600usize).map(|i| match i {
             2500 => 101.0,
             _ if i.is_multiple_of(50) => 100.0,
