@@ -25,7 +25,10 @@
 //! at ln(n + 1), so its surprise grows further with the distance past the
 //! previous extreme in units of the history's interquartile range (at least
 //! 2% of its range): a spike ten spreads above the old maximum is more
-//! surprising than one just above it.
+//! surprising than one just above it. How the value got there counts too:
+//! one that leapt from far away to just past the extreme — past it by less
+//! than a twentieth of its step — is a bare record, a spike that came out a
+//! little taller than the usual ones.
 //!
 //! A two-sided signal can also land in unseen territory *inside* its range:
 //! between a baseline and the spikes that usually leave it, or above a new
@@ -110,6 +113,16 @@ const RECORD_WEIGHT: f64 = 3.0;
 /// spreads past the old maximum; 2% of the range keeps such a record about
 /// as surprising as a bare record.
 const RECORD_SPREAD_FLOOR: f64 = 0.02;
+
+/// Most a record's step from the signal's previous value may be, in
+/// multiples of its distance past the previous extreme, for that distance
+/// to grade it. A spike from the baseline that tops the usual spikes by a
+/// few percent of its height is one of them that came out a little taller:
+/// a bare record. A level moving past the extreme, or a spike well beyond
+/// the usual ones, passes it by far more. Measured on NAB, 15 to 20 work
+/// best, 12 loses a window, and anything from 25 to 100 is still better
+/// than no limit.
+const RECORD_APPROACH: f64 = 20.0;
 
 /// Most a gap record's step from the signal's previous value may be, in
 /// multiples of its distance to the nearest history value. The series
@@ -199,10 +212,11 @@ fn rank_surprise(history: &VecDeque<f64>, x: f64, tail: Tail) -> f64 {
         Tail::Upper => near.above,
     };
     let floor = RECORD_SPREAD_FLOOR * (near.high - near.low);
+    let step = history.back().map_or(0.0, |&previous| (x - previous).abs());
     let unseen = if count == 0 {
-        Some(if near.above == 0 { x - near.high } else { near.low - x })
+        let past = if near.above == 0 { x - near.high } else { near.low - x };
+        Some(if step > RECORD_APPROACH * past { 0.0 } else { past })
     } else if matches!(tail, Tail::Both) {
-        let step = history.back().map_or(0.0, |&previous| (x - previous).abs());
         Some(near.nearest - floor).filter(|&gap| gap > 0.0 && step <= GAP_APPROACH * near.nearest)
     } else {
         None
@@ -392,6 +406,24 @@ mod tests {
         }));
         let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
         assert!(scores[2500] >= bare && scores[2500] < 1.25 * bare, "{} against a bare record's {bare}", scores[2500]);
+    }
+
+    #[test]
+    fn a_spike_that_barely_tops_the_usual_ones_is_a_bare_record_but_a_climb_past_them_is_not() {
+        // Noise in [0, 1) with a spike to 100 every 50 values. At 2500 a
+        // spike to 103 from the baseline: 3% of the range past the old
+        // maximum, a thirtieth of its step. At 2700 the series climbs from
+        // 102 to 106: as far past the new maximum, in one short step.
+        let scores = run((0..2800usize).map(|i| match i {
+            2500 => 103.0,
+            2699 => 102.0,
+            2700 => 106.0,
+            _ if i.is_multiple_of(50) => 100.0,
+            _ => noise(i),
+        }));
+        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        assert!(scores[2500] < 1.02 * bare, "the leap: {} against a bare record's {bare}", scores[2500]);
+        assert!(scores[2700] > 1.4 * bare, "the climb: {} against {bare}", scores[2700]);
     }
 
     #[test]
