@@ -379,6 +379,11 @@ mod tests {
         values.enumerate().map(|(i, v)| d.update(i as f64 * 300.0, v)).collect()
     }
 
+    /// The score of a record just past the extreme of `history` values.
+    fn bare_record(history: usize) -> f64 {
+        ((history + 1) as f64).ln() / SURPRISE_SCALE
+    }
+
     /// A deterministic noisy daily series (5-minute samples).
     fn daily(i: usize) -> f64 {
         let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
@@ -404,7 +409,7 @@ mod tests {
             _ if i.is_multiple_of(50) => 100.0,
             _ => noise(i),
         }));
-        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        let bare = bare_record(2500);
         assert!(scores[2500] >= bare && scores[2500] < 1.25 * bare, "{} against a bare record's {bare}", scores[2500]);
     }
 
@@ -421,7 +426,7 @@ mod tests {
             _ if i.is_multiple_of(50) => 100.0,
             _ => noise(i),
         }));
-        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        let bare = bare_record(2500);
         assert!(scores[2500] < 1.02 * bare, "the leap: {} against a bare record's {bare}", scores[2500]);
         assert!(scores[2700] > 1.4 * bare, "the climb: {} against {bare}", scores[2700]);
     }
@@ -449,7 +454,7 @@ mod tests {
             _ if i.is_multiple_of(50) => 100.0,
             _ => noise(i),
         }));
-        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        let bare = bare_record(2500);
         assert!(scores[2500] > 3.0 * bare, "the gap value: {} against a bare record's {bare}", scores[2500]);
         assert!(scores[2600] < 0.5 * bare, "a value near the baseline: {}", scores[2600]);
     }
@@ -466,7 +471,7 @@ mod tests {
             _ if i.is_multiple_of(50) => (10 + 10 * (i / 50 % 10)) as f64,
             _ => noise(i),
         }));
-        let bare = (2500f64 + 1.0).ln() / SURPRISE_SCALE;
+        let bare = bare_record(2500);
         assert!(scores[2500] < bare, "the spike from the baseline: {} against a bare record's {bare}", scores[2500]);
         assert!(scores[2700] > 1.4 * bare, "the value reached by steps: {} against {bare}", scores[2700]);
     }
